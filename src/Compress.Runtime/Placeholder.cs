@@ -1,0 +1,1 @@
+namespace Compress.Runtime; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace Compress.Tasks { internal static class Placeholder { } }
