@@ -1,0 +1,42 @@
+namespace Compress.Core.Diagnostics;
+
+/// <summary>
+/// Every diagnostic code Compress emits. Codes are stable: users silence or escalate them with
+/// NoWarn / WarningsAsErrors, so a code is never reused for another meaning.
+/// Ranges: CMP0xxx spec, CMP1xxx model I/O, CMP2xxx accuracy budget, CMP3xxx passes, CMP9xxx internal.
+/// </summary>
+public static class DiagnosticCodes
+{
+    // Spec (compress.yaml)
+    public const string YamlSyntax = "CMP0001";
+    public const string UnknownKey = "CMP0002";
+    public const string WrongType = "CMP0003";
+    public const string OutOfRange = "CMP0004";
+    public const string MissingKey = "CMP0005";
+    public const string BadEnumValue = "CMP0006";
+    public const string EmptyModels = "CMP0007";
+    public const string DuplicateModelName = "CMP0008";
+    public const string ModelFileMissing = "CMP0009";
+    public const string OutputEscapesFolder = "CMP0010";
+    public const string SpecUnreadable = "CMP0011";
+    public const string UnsupportedVersion = "CMP0012";
+    public const string InvalidValue = "CMP0013";
+    public const string DataFileMissing = "CMP0014";
+
+    // Model I/O
+    public const string ModelNotFound = "CMP1001";
+    public const string ModelInvalid = "CMP1002";
+    public const string ExternalDataLocationInvalid = "CMP1003";
+    public const string ExternalDataUnreadable = "CMP1004";
+    public const string ModelTooLarge = "CMP1005";
+    public const string ModelWriteFailed = "CMP1006";
+    public const string DataFileInvalid = "CMP1007";
+
+    // Passes
+    public const string NothingQuantized = "CMP3001";
+    public const string NodeSkipped = "CMP3002";
+    public const string PassFailed = "CMP3003";
+
+    // Internal
+    public const string Internal = "CMP9001";
+}

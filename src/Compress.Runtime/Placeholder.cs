@@ -1,1 +1,0 @@
-namespace Compress.Runtime; internal static class Placeholder { }
