@@ -103,7 +103,21 @@ public sealed partial class NpyArray
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => long.Parse(s.TrimEnd('L'), CultureInfo.InvariantCulture))
             .ToArray();
-        long byteCount = checked(ElementCountOf(shape) * SizeOf(type));
+        if (shape.Any(d => d < 0))
+        {
+            throw Invalid(name, $"its shape ({string.Join(", ", shape)}) has a negative dimension");
+        }
+
+        long byteCount;
+        try
+        {
+            byteCount = checked(ElementCountOf(shape) * SizeOf(type));
+        }
+        catch (OverflowException)
+        {
+            throw Invalid(name, $"its shape ({string.Join(", ", shape)}) holds more bytes than one array can hold");
+        }
+
         if (byteCount > Array.MaxLength)
         {
             throw Invalid(name, $"it holds {byteCount} bytes, more than one array can hold");
@@ -231,7 +245,7 @@ public sealed partial class NpyArray
         long n = 1;
         foreach (long d in shape)
         {
-            n *= d;
+            n = checked(n * d);
         }
 
         return n;
