@@ -1,1 +1,10 @@
-return 0;
+using System.CommandLine;
+using Compress.Cli;
+
+// `compress run | inspect`: argument parsing and console output only; the work is done by Compress.Core.
+var root = new RootCommand("Compress ONNX models (prune, quantize) from a compress.yaml spec.")
+{
+    RunCommand.Create(),
+    InspectCommand.Create(),
+};
+return CommandRunner.Guard(() => root.Parse(args).Invoke());

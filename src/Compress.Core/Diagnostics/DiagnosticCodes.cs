@@ -22,6 +22,8 @@ public static class DiagnosticCodes
     public const string UnsupportedVersion = "CMP0012";
     public const string InvalidValue = "CMP0013";
     public const string DataFileMissing = "CMP0014";
+    public const string DuplicateKey = "CMP0015";
+    public const string NotSupportedInThisVersion = "CMP0016";
 
     // Model I/O
     public const string ModelNotFound = "CMP1001";

@@ -90,9 +90,16 @@ public static class TensorData
         return result;
     }
 
+    /// <summary>Reads a DOUBLE tensor.</summary>
     public static double[] ReadDoubles(TensorProto tensor)
     {
         EnsureInMemory(tensor);
+        if (TypeOf(tensor) != TensorProto.Types.DataType.Double)
+        {
+            // Without this check a FLOAT tensor's raw bytes would be misread as half as many doubles.
+            throw Unsupported(tensor, "double");
+        }
+
         long n = ElementCount(tensor);
         var result = new double[n];
         if (tensor.HasRawData)

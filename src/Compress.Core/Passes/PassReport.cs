@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// What a pass did to a model: counts, skipped nodes with reasons and notes. Serialises to JSON
+/// with snake_case keys in a fixed order (<see cref="ToJson"/>), the form the pipeline report embeds.
+/// </summary>
+public sealed class PassReport
+{
+    private static readonly JsonSerializerOptions IndentedOptions = CreateOptions(indented: true);
+    private static readonly JsonSerializerOptions CompactOptions = CreateOptions(indented: false);
+    private readonly List<SkippedNode> _skipped = [];
+    private readonly List<string> _notes = [];
+
+    /// <summary>Creates an empty report for the pass called <paramref name="pass"/>.</summary>
+    public PassReport(string pass) => Pass = pass;
+
+    /// <summary>The pass name, e.g. <c>dynamic_quantization</c>.</summary>
+    [JsonPropertyOrder(0)]
+    public string Pass { get; }
+
+    /// <summary>Nodes replaced by quantized equivalents.</summary>
+    [JsonPropertyOrder(1)]
+    public int NodesQuantized { get; set; }
+
+    /// <summary>Distinct weight tensors quantized (a weight shared by several nodes counts once).</summary>
+    [JsonPropertyOrder(2)]
+    public int WeightsQuantized { get; set; }
+
+    /// <summary>Elements of the quantized weight tensors.</summary>
+    [JsonPropertyOrder(3)]
+    public long ParametersQuantized { get; set; }
+
+    /// <summary>Float constants removed because nothing reads them any more.</summary>
+    [JsonPropertyOrder(4)]
+    public int ConstantsRemoved { get; set; }
+
+    /// <summary>Candidate nodes left unchanged, in graph order.</summary>
+    [JsonPropertyOrder(5)]
+    public IReadOnlyList<SkippedNode> SkippedNodes => _skipped;
+
+    /// <summary>Remarks about the whole run (forms chosen, opset imports added, …).</summary>
+    [JsonPropertyOrder(6)]
+    public IReadOnlyList<string> Notes => _notes;
+
+    /// <summary>Records a skipped node.</summary>
+    public void AddSkipped(SkippedNode node) => _skipped.Add(node);
+
+    /// <summary>Records a note (duplicates are ignored).</summary>
+    public void AddNote(string note)
+    {
+        if (!_notes.Contains(note))
+        {
+            _notes.Add(note);
+        }
+    }
+
+    /// <summary>The report as JSON with snake_case keys.</summary>
+    public string ToJson(bool indented = true) => JsonSerializer.Serialize(this, indented ? IndentedOptions : CompactOptions);
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{Pass}: {NodesQuantized} nodes, {WeightsQuantized} weights ({ParametersQuantized} parameters) quantized, {_skipped.Count} skipped";
+
+    private static JsonSerializerOptions CreateOptions(bool indented) => new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = indented,
+    };
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Compress.Core.Diagnostics;
+using Compress.Core.Inspection;
+using Compress.Core.IO;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Pipeline;
+
+/// <summary>
+/// Runs a spec: for each model, load → passes in order → save (atomically) → report.
+/// A model that fails leaves no output behind; the other models still run.
+/// </summary>
+public sealed class CompressPipeline(IPipelineLog log)
+{
+    /// <summary>Metadata keys the pipeline writes into every output model.</summary>
+    public const string MetadataPrefix = "compress.";
+
+
+    public static string ToolVersion { get; } =
+        typeof(CompressPipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? "0.0.0";
+
+    public PipelineResult Run(CompressSpec spec, string outputDirectory)
+    {
+        string outputRoot = Path.GetFullPath(outputDirectory);
+        var reports = new List<ModelReport>();
+        var diagnostics = new List<Diagnostic>();
+        var inputs = new SortedSet<string>(StringComparer.Ordinal) { spec.SpecPath };
+        var outputs = new SortedSet<string>(StringComparer.Ordinal);
+
+        foreach (ModelSpec model in spec.Models)
+        {
+            inputs.Add(model.SourcePath);
+            try
+            {
+                ModelReport report = RunModel(model, outputRoot, outputs);
+                reports.Add(report);
+                log.Info(Summary(report));
+            }
+            catch (CompressException e)
+            {
+                Diagnostic d = e.Diagnostic.File is null
+                    ? e.Diagnostic with { File = spec.SpecPath, Line = model.Location.Line, Column = model.Location.Column }
+                    : e.Diagnostic;
+                diagnostics.Add(d);
+                log.Report(d);
+            }
+        }
+
+        return new PipelineResult { Models = reports, Diagnostics = diagnostics, Inputs = [.. inputs], Outputs = [.. outputs] };
+    }
+
+    private static ModelReport RunModel(ModelSpec model, string outputRoot, SortedSet<string> outputs)
+    {
+        var clock = Stopwatch.StartNew();
+        string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
+        string reportPath = Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath));
+
+        long sourceBytes = new FileInfo(model.SourcePath).Length;
+        ModelProto proto = OnnxModelFile.Load(model.SourcePath);
+        var report = new ModelReport
+        {
+            Name = model.Name,
+            Source = model.SourcePath,
+            Output = outputPath,
+            SourceBytes = sourceBytes,
+            SourceSha256 = Sha256Of(model.SourcePath),
+            Parameters = ModelInspector.Inspect(proto, sourceBytes).ParameterCount,
+            ToolVersion = ToolVersion,
+        };
+
+        foreach (PassSpec pass in model.Passes)
+        {
+            report.Passes.Add(PassRunner.Run(proto, pass));
+        }
+
+        StampMetadata(proto, report);
+        Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
+        OnnxModelFile.Save(proto, outputPath, new OnnxSaveOptions { ExternalData = ExternalDataMode.Auto });
+        report.OutputBytes = new FileInfo(outputPath).Length;
+        report.OutputSha256 = Sha256Of(outputPath);
+        outputs.Add(outputPath);
+        string externalData = outputPath + ".data";
+        if (File.Exists(externalData))
+        {
+            report.OutputBytes += new FileInfo(externalData).Length;
+            outputs.Add(externalData);
+        }
+
+        report.DurationMs = clock.ElapsedMilliseconds;
+        AtomicFile.WriteAllBytes(reportPath, JsonSerializer.SerializeToUtf8Bytes(report, ReportJson.Options));
+        outputs.Add(reportPath);
+        return report;
+    }
+
+    /// <summary>
+    /// Records provenance in the model's metadata so the runtime (and people) can tell what the build
+    /// did. Only deterministic values: the same inputs give the same model bytes.
+    /// </summary>
+    private static void StampMetadata(ModelProto proto, ModelReport report)
+    {
+        var stamp = new Dictionary<string, string>
+        {
+            [MetadataPrefix + "version"] = report.ToolVersion,
+            [MetadataPrefix + "source_sha256"] = report.SourceSha256,
+            [MetadataPrefix + "passes"] = string.Join(",", report.Passes.Select(p => p.Pass)),
+            [MetadataPrefix + "nodes_quantized"] = report.NodesQuantized.ToString(CultureInfo.InvariantCulture),
+        };
+        for (int i = proto.MetadataProps.Count - 1; i >= 0; i--)
+        {
+            if (stamp.ContainsKey(proto.MetadataProps[i].Key))
+            {
+                proto.MetadataProps.RemoveAt(i);
+            }
+        }
+
+        foreach ((string key, string value) in stamp)
+        {
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        }
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static string Summary(ModelReport report) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"compress: {report.Name}: {report.SourceBytes:N0} B -> {report.OutputBytes:N0} B ({report.SizeRatio * 100:F1}%), {report.NodesQuantized} nodes quantized, {report.DurationMs} ms");
+}

@@ -1,0 +1,40 @@
+using Compress.Core.Passes;
+
+namespace Compress.Core.Pipeline;
+
+/// <summary>
+/// What happened to one model, written next to it as <c>&lt;name&gt;.report.json</c>.
+/// Serialized with snake_case names (see <see cref="ReportJson"/>); the names are stable: other tools read them.
+/// </summary>
+public sealed class ModelReport
+{
+    public int SchemaVersion { get; init; } = 1;
+
+    public required string Name { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Output { get; init; }
+
+    public long SourceBytes { get; init; }
+
+    public long OutputBytes { get; set; }
+
+    /// <summary>Output size as a fraction of the source size.</summary>
+    public double SizeRatio => SourceBytes == 0 ? 0 : Math.Round((double)OutputBytes / SourceBytes, 4);
+
+    public required string SourceSha256 { get; init; }
+
+    public string OutputSha256 { get; set; } = "";
+
+    /// <summary>Parameters (elements of constant tensors) of the source model.</summary>
+    public long Parameters { get; init; }
+
+    public int NodesQuantized => Passes.Sum(p => p.NodesQuantized);
+
+    public IList<PassReport> Passes { get; } = [];
+
+    public long DurationMs { get; set; }
+
+    public required string ToolVersion { get; init; }
+}

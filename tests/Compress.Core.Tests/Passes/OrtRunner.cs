@@ -1,0 +1,95 @@
+using Compress.Core.Onnx.Proto;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Compress.Core.Tests.Passes;
+
+/// <summary>Runs models with ONNX Runtime (CPU, one thread) for the tests.</summary>
+internal static class OrtRunner
+{
+    /// <summary>Runs a single-float-input model and returns its first output.</summary>
+    public static float[] Run(ModelProto model, string inputName, float[] data, long[] shape)
+    {
+        using InferenceSession session = CreateSession(model.ToByteArray(), null);
+        return Run(session, new Dictionary<string, (float[] Data, long[] Shape)> { [inputName] = (data, shape) }, session.OutputNames[0]);
+    }
+
+    /// <summary>Runs a session with float inputs and returns one float output.</summary>
+    public static float[] Run(InferenceSession session, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> inputs, string outputName)
+    {
+        var values = new List<OrtValue>();
+        try
+        {
+            foreach ((string _, (float[] data, long[] shape)) in inputs)
+            {
+                values.Add(OrtValue.CreateTensorValueFromMemory(data, shape));
+            }
+
+            using var runOptions = new RunOptions();
+            using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, inputs.Keys.ToArray(), values, [outputName]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        finally
+        {
+            foreach (OrtValue v in values)
+            {
+                v.Dispose();
+            }
+        }
+    }
+
+    public static InferenceSession CreateSession(byte[] model, string? optimizedModelPath)
+    {
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            IntraOpNumThreads = 1,
+            InterOpNumThreads = 1,
+        };
+        if (optimizedModelPath is not null)
+        {
+            options.OptimizedModelFilePath = optimizedModelPath;
+        }
+
+        return new InferenceSession(model, options);
+    }
+
+    /// <summary>The graph ORT runs after its ORT_ENABLE_EXTENDED optimizations (fusions).</summary>
+    public static ModelProto OptimizedGraph(ModelProto model)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"quant-opt-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            using (CreateSession(model.ToByteArray(), path))
+            {
+            }
+
+            return ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Index of the largest value in each row of a [rows, columns] matrix.</summary>
+    public static int[] ArgMax(float[] values, int columns)
+    {
+        var result = new int[values.Length / columns];
+        for (int r = 0; r < result.Length; r++)
+        {
+            int best = 0;
+            for (int c = 1; c < columns; c++)
+            {
+                if (values[(r * columns) + c] > values[(r * columns) + best])
+                {
+                    best = c;
+                }
+            }
+
+            result[r] = best;
+        }
+
+        return result;
+    }
+}
