@@ -7,4 +7,6 @@ var root = new RootCommand("Compress ONNX models (prune, quantize) from a compre
     RunCommand.Create(),
     InspectCommand.Create(),
 };
-return CommandRunner.Guard(() => root.Parse(args).Invoke());
+// Exceptions reach CommandRunner, which prints coded diagnostics instead of System.CommandLine's stack trace.
+var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+return CommandRunner.Guard(() => root.Parse(args).Invoke(invocation));
