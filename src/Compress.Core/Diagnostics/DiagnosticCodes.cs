@@ -41,4 +41,8 @@ public static class DiagnosticCodes
 
     // Internal
     public const string Internal = "CMP9001";
+
+    // Reported by the MSBuild task (Compress.Tasks repeats them; it cannot reference this assembly).
+    public const string ToolFailed = "CMP9002";
+    public const string ToolNotFound = "CMP9003";
 }

@@ -1,1 +1,0 @@
-namespace Compress.Tasks { internal static class Placeholder { } }
