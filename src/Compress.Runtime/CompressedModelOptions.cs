@@ -52,6 +52,9 @@ public sealed class CompressedModelOptions
     /// <summary>Called last with the session options before the session is created, to set anything not covered here (logging, profiling, config entries, other execution providers).</summary>
     public Action<SessionOptions>? ConfigureSessionOptions { get; set; }
 
+    /// <summary>A copy of these settings (the hook delegate is shared).</summary>
+    internal CompressedModelOptions Clone() => (CompressedModelOptions)MemberwiseClone();
+
     /// <summary>Builds ONNX Runtime session options from these settings. The caller disposes them.</summary>
     /// <param name="externalDataFolder">Where external weight files live when the model comes from memory, or <see langword="null"/>.</param>
     internal SessionOptions CreateSessionOptions(string? externalDataFolder)

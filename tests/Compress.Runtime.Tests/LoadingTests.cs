@@ -49,6 +49,21 @@ public class LoadingTests
         }
 
         Assert.That(new FileInfo(brotliPath).Length, Is.LessThan(new FileInfo(Digits.ModelPath).Length));
+        using (CompressedModel model = CompressedModel.Load(brotliPath))
+        {
+            // The stored (compressed) size and the full path, for load logs.
+            Assert.That(model.SizeInBytes, Is.EqualTo(new FileInfo(brotliPath).Length));
+            Assert.That(model.Source, Is.EqualTo(Path.GetFullPath(brotliPath)));
+            Assert.That(model.LoadTime, Is.GreaterThan(TimeSpan.Zero));
+        }
+
+        using (FileStream stream = File.OpenRead(brotliPath))
+        using (CompressedModel model = CompressedModel.Load(stream, "digits-mlp.onnx.br"))
+        {
+            Assert.That(model.SizeInBytes, Is.EqualTo(new FileInfo(brotliPath).Length));
+            Assert.That(model.Source, Is.EqualTo("stream 'digits-mlp.onnx.br'"));
+        }
+
         Assert.That(fromStream, Is.EqualTo(fromFile));
         Assert.That(fromBrotliFile, Is.EqualTo(fromFile));
         Assert.That(fromBrotliStream, Is.EqualTo(fromFile));
@@ -93,9 +108,7 @@ public class LoadingTests
     [Test]
     public void MetadataPropsAreExposed()
     {
-        // Protobuf merges repeated fields appended to a message: add ModelProto.metadata_props (field 14).
-        byte[] model = File.ReadAllBytes(Digits.ModelPath);
-        byte[] withMetadata = [.. model, .. MetadataEntry("compress.scheme", "int8-dynamic"), .. MetadataEntry("compress.version", "0.1.0")];
+        byte[] withMetadata = ModelBytes.WithMetadata(File.ReadAllBytes(Digits.ModelPath), ("compress.scheme", "int8-dynamic"), ("compress.version", "0.1.0"));
 
         using CompressedModel loaded = CompressedModel.Load(new MemoryStream(withMetadata), "tagged.onnx");
 
@@ -134,18 +147,7 @@ public class LoadingTests
         Assert.That(options.IntraOpNumThreads, Is.Zero);
         Assert.That(options.GraphOptimizationLevel, Is.EqualTo(Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL));
         Assert.That(options.PreciseQuantizedMatMul, Is.True);
-    }
-
-    private static byte[] MetadataEntry(string key, string value)
-    {
-        byte[] entry = [.. LengthDelimited(1, System.Text.Encoding.UTF8.GetBytes(key)), .. LengthDelimited(2, System.Text.Encoding.UTF8.GetBytes(value))];
-        return LengthDelimited(14, entry);
-    }
-
-    private static byte[] LengthDelimited(int field, byte[] payload)
-    {
-        // Keys, values and entries here are shorter than 128 bytes, so each varint is one byte.
-        Assert.That(payload, Has.Length.LessThan(128));
-        return [(byte)((field << 3) | 2), (byte)payload.Length, .. payload];
+        Assert.That(options.EnableMemoryPattern, Is.True);
+        Assert.That(options.ExecutionMode, Is.EqualTo(Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL));
     }
 }

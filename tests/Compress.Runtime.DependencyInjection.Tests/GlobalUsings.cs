@@ -1,0 +1,1 @@
+global using SharedMaterial = Compress.Runtime.Tests.SharedMaterial;
