@@ -13,6 +13,7 @@ public sealed class PassReport
     private static readonly JsonSerializerOptions CompactOptions = CreateOptions(indented: false);
     private readonly List<SkippedNode> _skipped = [];
     private readonly List<string> _notes = [];
+    private readonly List<KeyValuePair<string, long>> _counts = [];
 
     /// <summary>Creates an empty report for the pass called <paramref name="pass"/>.</summary>
     public PassReport(string pass) => Pass = pass;
@@ -45,6 +46,30 @@ public sealed class PassReport
     [JsonPropertyOrder(6)]
     public IReadOnlyList<string> Notes => _notes;
 
+    /// <summary>
+    /// Named counts of passes that are not about quantization (e.g. <c>identity_removed</c> of the
+    /// graph clean-up), in the order first counted; null (and left out of the JSON) when none.
+    /// </summary>
+    [JsonPropertyOrder(7)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, long>? Counts => _counts.Count == 0 ? null : _counts.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+
+    /// <summary>The named count, or 0 when never counted.</summary>
+    public long Count(string name) => _counts.FirstOrDefault(p => p.Key == name).Value;
+
+    /// <summary>Adds <paramref name="amount"/> to the named count (creating it at 0).</summary>
+    public void AddCount(string name, long amount = 1)
+    {
+        int index = _counts.FindIndex(p => p.Key == name);
+        if (index < 0)
+        {
+            _counts.Add(new KeyValuePair<string, long>(name, amount));
+            return;
+        }
+
+        _counts[index] = new KeyValuePair<string, long>(name, _counts[index].Value + amount);
+    }
+
     /// <summary>Records a skipped node.</summary>
     public void AddSkipped(SkippedNode node) => _skipped.Add(node);
 
@@ -61,8 +86,9 @@ public sealed class PassReport
     public string ToJson(bool indented = true) => JsonSerializer.Serialize(this, indented ? IndentedOptions : CompactOptions);
 
     /// <inheritdoc/>
-    public override string ToString() =>
-        $"{Pass}: {NodesQuantized} nodes, {WeightsQuantized} weights ({ParametersQuantized} parameters) quantized, {_skipped.Count} skipped";
+    public override string ToString() => _counts.Count == 0
+        ? $"{Pass}: {NodesQuantized} nodes, {WeightsQuantized} weights ({ParametersQuantized} parameters) quantized, {_skipped.Count} skipped"
+        : $"{Pass}: {string.Join(", ", _counts.Select(p => $"{p.Key} {p.Value}"))}";
 
     private static JsonSerializerOptions CreateOptions(bool indented) => new()
     {

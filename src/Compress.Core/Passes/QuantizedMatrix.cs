@@ -69,6 +69,22 @@ internal sealed class QuantizedMatrix
         return new QuantizedMatrix(rows, columns, type, data, scales, zeroPoints);
     }
 
+    /// <summary>
+    /// The same symmetric int8 values stored as uint8 with every zero point 128 (q + 128): equal
+    /// dequantized values, one scalar zero point even with per-column scales, for kernels that only
+    /// run fast (or only exist) for uint8 weights.
+    /// </summary>
+    public QuantizedMatrix ToOffsetUInt8()
+    {
+        if (Type != QuantType.QInt8 || ZeroPoints.Any(z => z != 0))
+        {
+            throw new InvalidOperationException("Only symmetric int8 weights can be offset to uint8.");
+        }
+
+        byte[] shifted = Data.Select(b => unchecked((byte)((sbyte)b + 128))).ToArray();
+        return new QuantizedMatrix(Rows, Columns, QuantType.QUInt8, shifted, Scales, ZeroPoints.Select(_ => 128).ToArray());
+    }
+
     /// <summary>The representable range of quantized weights.</summary>
     public static (int Min, int Max) Range(QuantType type, bool reduceRange) => type switch
     {

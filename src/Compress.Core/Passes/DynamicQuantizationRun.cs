@@ -1,0 +1,221 @@
+using System.Globalization;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+
+namespace Compress.Core.Passes;
+
+/// <summary>Everything one run shares: the graph view, options, cache of quantized weights.</summary>
+internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizationOptions options, DynamicQuantizationForm form, PassReport report)
+{
+    private readonly Dictionary<string, object> _cache = new(StringComparer.Ordinal);
+    private readonly List<ConstantTensor> _replaced = [];
+
+    public ModelGraph Graph { get; } = graph;
+
+    public DynamicQuantizationOptions Options { get; } = options;
+
+    public DynamicQuantizationForm Form { get; } = form;
+
+    public PassReport Report { get; } = report;
+
+    /// <summary>A value quantized earlier in this run under <paramref name="key"/> (weights shared by several nodes are quantized once).</summary>
+    public bool TryGetCached<T>(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+        where T : class
+    {
+        value = _cache.TryGetValue(key, out object? cached) ? cached as T : null;
+        return value is not null;
+    }
+
+    /// <summary>Remembers a quantized value under <paramref name="key"/>.</summary>
+    public void Cache(string key, object value) => _cache[key] = value;
+
+    /// <summary>Float constants that quantized nodes stopped reading (removal candidates, first-seen order).</summary>
+    public IReadOnlyList<ConstantTensor> ReplacedConstants => _replaced;
+
+    /// <summary>
+    /// Quantizes a weight once per (weight, layout): a weight shared by several nodes with the
+    /// same transB/alpha reuses the same integer tensors; the float weight stays while any other
+    /// node still reads it.
+    /// </summary>
+    public DynamicQuantizedWeight GetOrQuantize(ConstantTensor weight, TensorProto value, bool transB, float alpha)
+    {
+        string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}\n{transB}\n{BitConverter.SingleToInt32Bits(alpha)}");
+        if (TryGetCached(key, out DynamicQuantizedWeight? cached))
+        {
+            return cached;
+        }
+
+        float[] w = TensorData.ReadFloats(value);
+        int rows = checked((int)value.Dims[0]);
+        int columns = checked((int)value.Dims[1]);
+        if (transB)
+        {
+            // Gemm transB=1 stores B as [N,K]; MatMulInteger needs [K,N] (output channels last).
+            w = Transpose(w, rows, columns);
+            (rows, columns) = (columns, rows);
+        }
+
+        if (alpha != 1f)
+        {
+            // Folding alpha into the weight keeps the scale positive and the pattern fusable.
+            for (int i = 0; i < w.Length; i++)
+            {
+                w[i] *= alpha;
+            }
+        }
+
+        QuantizedMatrix q = QuantizedMatrix.Quantize(w, rows, columns, Options.WeightType, Options.PerChannel, Options.ReduceRange);
+        string baseName = weight.Name + (transB ? "_T" : string.Empty);
+        var names = new DynamicQuantizedWeight(
+            Graph.UniqueName(baseName + "_quantized"),
+            Graph.UniqueName(baseName + "_scale"),
+            Graph.UniqueName(baseName + "_zero_point"),
+            columns);
+        AddConstant(weight.Owner, q.WeightTensor(names.Weight));
+        AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
+        AddConstant(weight.Owner, q.ZeroPointTensor(names.ZeroPoint));
+        Cache(key, names);
+        Remember(weight);
+        Report.WeightsQuantized++;
+        Report.ParametersQuantized += w.Length;
+        return names;
+    }
+
+    /// <summary>DynamicQuantizeLinear → MatMulInteger → Cast → Mul [→ Add], the quantize_dynamic pattern.</summary>
+    public List<NodeProto> EmitStandard(GraphScope scope, NodeProto node, DynamicQuantizedWeight w, string? biasName, float beta, long n)
+    {
+        string output = node.Output[0];
+        string stem = node.Name.Length > 0 ? node.Name : output;
+        string xq = Graph.UniqueName(stem + "_input_quantized");
+        string xScale = Graph.UniqueName(stem + "_input_scale");
+        string xZeroPoint = Graph.UniqueName(stem + "_input_zero_point");
+        string integerOut = Graph.UniqueName(stem + "_output_int32");
+        string castOut = Graph.UniqueName(stem + "_output_float");
+        string scaleOut = Graph.UniqueName(stem + "_output_scale");
+        (string? bias, List<NodeProto> biasPrep) = biasName is null ? (null, []) : PrepareBias(scope, stem, biasName, beta, n);
+        string mulOut = bias is null ? output : Graph.UniqueName(stem + "_output_scaled");
+
+        var nodes = new List<NodeProto>
+        {
+            Graph.CreateNode("DynamicQuantizeLinear", Graph.UniqueName(stem + "_DynamicQuantizeLinear"), [node.Input[0]], [xq, xScale, xZeroPoint]),
+            Graph.CreateNode("MatMulInteger", Graph.UniqueName(stem + "_MatMulInteger"), [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]),
+            Graph.CreateNode("Cast", Graph.UniqueName(stem + "_Cast"), [integerOut], [castOut]),
+            Graph.CreateNode("Mul", Graph.UniqueName(stem + "_scales_Mul"), [xScale, w.Scale], [scaleOut]),
+            Graph.CreateNode("Mul", Graph.UniqueName(stem + "_output_Mul"), [castOut, scaleOut], [mulOut]),
+        };
+        nodes[2].Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+        nodes.InsertRange(0, biasPrep);
+        if (bias is not null)
+        {
+            nodes.Add(Graph.CreateNode("Add", Graph.UniqueName(stem + "_bias_Add"), [mulOut, bias], [output]));
+        }
+
+        return nodes;
+    }
+
+    /// <summary>com.microsoft DynamicQuantizeMatMul(A, B, b_scale, b_zero_point, bias) [→ Add for non-1-D bias].</summary>
+    public List<NodeProto> EmitContrib(GraphScope scope, NodeProto node, DynamicQuantizedWeight w, string? biasName, float beta, long n)
+    {
+        string output = node.Output[0];
+        string stem = node.Name.Length > 0 ? node.Name : output;
+        (string? bias, List<NodeProto> nodes) = biasName is null ? (null, []) : PrepareBias(scope, stem, biasName, beta, n);
+        bool biasIsVector = bias is not null && IsVectorOfLength(scope, bias, n);
+        var inputs = new List<string> { node.Input[0], w.Weight, w.Scale, w.ZeroPoint };
+        if (biasIsVector)
+        {
+            inputs.Add(bias!);
+        }
+
+        string matMulOut = bias is null || biasIsVector ? output : Graph.UniqueName(stem + "_output_unbiased");
+        nodes.Add(Graph.CreateNode("DynamicQuantizeMatMul", Graph.UniqueName(stem + "_DynamicQuantizeMatMul"), inputs, [matMulOut], ModelGraph.MicrosoftDomain));
+        if (bias is not null && !biasIsVector)
+        {
+            nodes.Add(Graph.CreateNode("Add", Graph.UniqueName(stem + "_bias_Add"), [matMulOut, bias], [output]));
+        }
+
+        return nodes;
+    }
+
+    /// <summary>
+    /// The tensor to add as Gemm bias (beta·C). A constant C broadcastable to [N] becomes a 1-D
+    /// [N] constant (the shape ORT folds into DynamicQuantizeMatMul); other constants are scaled
+    /// in place of shape; a computed C is used as is (beta = 1) or through a Mul by beta.
+    /// </summary>
+    private (string Bias, List<NodeProto> Nodes) PrepareBias(GraphScope scope, string stem, string biasName, float beta, long n)
+    {
+        ConstantTensor? constant = scope.FindConstant(biasName);
+        TensorProto? value = constant?.Value;
+        if (constant is null || value is null || TensorData.IsExternal(value) || constant.DataType != TensorProto.Types.DataType.Float)
+        {
+            if (beta == 1f)
+            {
+                return (biasName, []);
+            }
+
+            string betaName = Graph.UniqueName(stem + "_beta");
+            AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
+            string scaled = Graph.UniqueName(stem + "_bias_scaled");
+            return (scaled, [Graph.CreateNode("Mul", Graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled])]);
+        }
+
+        bool isVector = value.Dims.Count == 1 && value.Dims[0] == n;
+        if (beta == 1f && isVector)
+        {
+            return (biasName, []);
+        }
+
+        float[] c = TensorData.ReadFloats(value);
+        bool toVector = value.Dims.Count <= 2 && value.Dims.Take(value.Dims.Count - 1).All(d => d == 1)
+            && (value.Dims.Count == 0 || value.Dims[^1] == n || value.Dims[^1] == 1);
+        float[] scaledValues = toVector
+            ? Enumerable.Range(0, (int)n).Select(i => beta * c[c.Length == 1 ? 0 : i]).ToArray()
+            : c.Select(v => beta * v).ToArray();
+        long[] dims = toVector ? [n] : value.Dims.ToArray();
+        string name = Graph.UniqueName(stem + "_bias");
+        AddConstant(scope, TensorData.CreateFloat(name, dims, scaledValues));
+        Remember(constant);
+        return (name, []);
+    }
+
+    private static bool IsVectorOfLength(GraphScope scope, string name, long n) =>
+        scope.FindConstant(name) is { } c && c.Dims.Count == 1 && c.Dims[0] == n;
+
+    /// <summary>
+    /// Adds a constant to <paramref name="scope"/>: an initializer (IR ≥ 4), or a Constant node at
+    /// the top of the graph for IR &lt; 4, where every initializer would also have to be a graph input.
+    /// </summary>
+    public void AddConstant(GraphScope scope, TensorProto tensor)
+    {
+        if (Graph.Model.IrVersion >= 4)
+        {
+            Graph.AddInitializer(scope, tensor);
+            return;
+        }
+
+        NodeProto constant = Graph.CreateNode("Constant", Graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
+        scope.Graph.Node.Insert(0, constant);
+    }
+
+    public void Remember(ConstantTensor constant)
+    {
+        if (!_replaced.Any(r => r.Owner == constant.Owner && r.Name == constant.Name))
+        {
+            _replaced.Add(constant);
+        }
+    }
+
+    private static float[] Transpose(float[] values, int rows, int columns)
+    {
+        var result = new float[values.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                result[(c * rows) + r] = values[(r * columns) + c];
+            }
+        }
+
+        return result;
+    }
+}
