@@ -1,0 +1,566 @@
+using Compress.Core.Calibration;
+using System.Globalization;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Passes.Qdq;
+
+/// <summary>One run of <see cref="StaticQuantization"/>: node selection, Relu/Clip folding, the tensor plan and QDQ emission.</summary>
+internal sealed class StaticQuantizationRun(
+    ModelGraph graph,
+    IReadOnlyDictionary<string, TensorRange> ranges,
+    StaticQuantizationOptions options,
+    PassReport report,
+    bool perChannelAllowed,
+    bool int8MaxPool)
+{
+    private readonly Dictionary<(GraphScope Scope, string Name), TensorPlan> _plans = [];
+    private readonly List<(GraphScope Scope, string Name)> _planOrder = [];
+    private readonly Dictionary<string, (string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+    private readonly Dictionary<(GraphScope Scope, string Key), string> _weightDequantized = [];
+    private readonly List<ConstantTensor> _replacedConstants = [];
+
+    /// <summary>Selects, plans and emits; fills the report.</summary>
+    public void Execute()
+    {
+        var selected = new List<GraphNode>();
+        var leftFloat = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (GraphNode candidate in graph.AllNodes().ToList())
+        {
+            NodeProto node = candidate.Node;
+            if (!ModelGraph.IsDefaultDomain(node.Domain) || node.OpType == "Constant")
+            {
+                continue;
+            }
+
+            StaticOpRole role = StaticOpRoles.Of(node.OpType);
+            if (role == StaticOpRole.None)
+            {
+                leftFloat[node.OpType] = leftFloat.GetValueOrDefault(node.OpType) + 1;
+                continue;
+            }
+
+            if (!options.OpTypesToQuantize.Contains(node.OpType, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            string? reason = SelectionReason(candidate) ?? CheckQuantizable(candidate, role);
+            if (reason is not null)
+            {
+                report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
+                continue;
+            }
+
+            selected.Add(candidate);
+        }
+
+        if (leftFloat.Count > 0)
+        {
+            report.AddNote("left in float (no int8 kernel in this pass): " + string.Join(", ", leftFloat.Select(p => $"{p.Value} {p.Key}")));
+        }
+
+        selected = FoldActivations(selected);
+        foreach (GraphNode node in selected)
+        {
+            Plan(node);
+        }
+
+        ResolveParameters();
+        foreach (GraphNode node in selected)
+        {
+            if (StaticOpRoles.Of(node.Node.OpType) == StaticOpRole.Weighted || node.Node.OpType is "Add" or "Mul" or "Concat")
+            {
+                QuantizeConstantInputs(node);
+            }
+        }
+
+        foreach ((GraphScope scope, string name) in _planOrder)
+        {
+            EmitQdq(scope, name, _plans[(scope, name)]);
+        }
+
+        foreach (ConstantTensor constant in _replacedConstants)
+        {
+            if (graph.RemoveConstantIfUnused(constant))
+            {
+                report.ConstantsRemoved++;
+            }
+        }
+
+        report.NodesQuantized += selected.Count;
+    }
+
+    private string? SelectionReason(GraphNode candidate)
+    {
+        NodeProto node = candidate.Node;
+        if (options.NodesToQuantize.Count > 0 && !options.NodesToQuantize.Contains(node.Name, StringComparer.Ordinal))
+        {
+            return "not listed in nodes_to_quantize";
+        }
+
+        foreach (string pattern in options.NodesToExclude)
+        {
+            if (NodeNameGlob.IsMatch(pattern, node.Name))
+            {
+                return $"excluded by nodes_to_exclude '{pattern}'";
+            }
+        }
+
+        if (Override(node) is { Exclude: true } o)
+        {
+            return $"excluded by override '{o.Node}'";
+        }
+
+        if (node.OpType == "MaxPool" && !int8MaxPool)
+        {
+            return "int8 MaxPool needs opset 12";
+        }
+
+        return null;
+    }
+
+    private StaticNodeOverride? Override(NodeProto node) => options.NodeOverrides.FirstOrDefault(o => NodeNameGlob.IsMatch(o.Node, node.Name));
+
+    /// <summary>Null when the node can be quantized with the ranges at hand, else why not.</summary>
+    private string? CheckQuantizable(GraphNode candidate, StaticOpRole role)
+    {
+        (GraphScope scope, NodeProto node) = candidate;
+        if (node.Input.Count == 0 || node.Output.Count == 0)
+        {
+            return "unexpected number of inputs or outputs";
+        }
+
+        switch (role)
+        {
+            case StaticOpRole.Weighted:
+                if (node.OpType == "Gemm" && ModelGraph.GetInt(node, "transA", 0) != 0)
+                {
+                    return "Gemm with transA=1";
+                }
+
+                if (node.Input.Count < 2)
+                {
+                    return "missing weight input";
+                }
+
+                if (RequireActivation(scope, node.Input[0]) is { } missingInput)
+                {
+                    return missingInput;
+                }
+
+                if (scope.FindConstant(node.Input[1]) is null)
+                {
+                    // MatMul of two activations quantizes both (QLinearMatMul); others need a constant weight.
+                    return node.OpType == "MatMul" ? RequireActivation(scope, node.Input[1]) ?? RequireOutputRange(node) : "weight is not a constant";
+                }
+
+                return IsFloatConstant(scope, node.Input[1]) ?? RequireOutputRange(node);
+            case StaticOpRole.Elementwise:
+                int activations = 0;
+                foreach (string input in node.Input)
+                {
+                    if (scope.FindConstant(input) is not null)
+                    {
+                        if (IsFloatConstant(scope, input) is { } reason)
+                        {
+                            return reason;
+                        }
+
+                        continue;
+                    }
+
+                    activations++;
+                    if (RequireActivation(scope, input) is { } missing)
+                    {
+                        return missing;
+                    }
+                }
+
+                return activations == 0 ? "all inputs are constants" : RequireOutputRange(node);
+            case StaticOpRole.SharedParameters:
+                if (scope.FindConstant(node.Input[0]) is not null)
+                {
+                    return "data input is a constant";
+                }
+
+                return RequireActivation(scope, node.Input[0]);
+            default:
+                return RequireActivation(scope, node.Input[0]) ?? RequireOutputRange(node);
+        }
+    }
+
+    private static string? IsFloatConstant(GraphScope scope, string name)
+    {
+        ConstantTensor? constant = scope.FindConstant(name);
+        if (constant is null)
+        {
+            return "weight is not a constant";
+        }
+
+        TensorProto? value = constant.Value;
+        if (value is null || TensorData.IsExternal(value))
+        {
+            return "weight value is not available in memory";
+        }
+
+        return constant.DataType == TensorProto.Types.DataType.Float ? null : $"constant '{name}' is {constant.DataType}, not float32";
+    }
+
+    private string? RequireActivation(GraphScope scope, string name)
+    {
+        if (!scope.IsGraphInput(name) && scope.Producer(name) is null)
+        {
+            return $"input '{name}' comes from an outer scope";
+        }
+
+        return ranges.ContainsKey(name) ? null : $"no calibration range for '{name}'";
+    }
+
+    private string? RequireOutputRange(NodeProto node)
+    {
+        string? missing = node.Output.FirstOrDefault(o => o.Length > 0 && !ranges.ContainsKey(o));
+        return missing is null ? null : $"no calibration range for '{missing}'";
+    }
+
+    /// <summary>
+    /// Folds a selected Relu/Clip into the selected node that produces its input (ORT's
+    /// QDQRemovableActivation): the producer writes the activation's output directly and that
+    /// tensor's range (≥ 0 for Relu) makes the quantization clip. Only for asymmetric activations,
+    /// whose range ends exactly at the activation's lower bound.
+    /// </summary>
+    private List<GraphNode> FoldActivations(List<GraphNode> selected)
+    {
+        var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node));
+        var result = new List<GraphNode>();
+        foreach (GraphNode candidate in selected)
+        {
+            (GraphScope scope, NodeProto node) = candidate;
+            if (StaticOpRoles.Of(node.OpType) == StaticOpRole.RemovableActivation && !options.ActivationSymmetric)
+            {
+                string input = node.Input[0];
+                NodeProto? producer = scope.Producer(input);
+                bool foldable = producer is not null && selectedNodes.Contains(producer)
+                    && StaticOpRoles.Of(producer.OpType) is StaticOpRole.Weighted or StaticOpRole.Elementwise or StaticOpRole.Unary
+                    && producer.Output.Count == 1
+                    && graph.FindUses(scope, input).Count == 1 && !scope.IsGraphOutput(input);
+                if (foldable)
+                {
+                    producer!.Output[0] = node.Output[0];
+                    graph.RemoveNode(scope, node);
+                    report.NodesQuantized++;
+                    report.AddNote("Relu/Clip folded into the quantization of the preceding node's output");
+                    continue;
+                }
+            }
+
+            result.Add(candidate);
+        }
+
+        return result;
+    }
+
+    /// <summary>Records which activation tensors of a selected node need Q/DQ and where their parameters come from.</summary>
+    private void Plan(GraphNode candidate)
+    {
+        (GraphScope scope, NodeProto node) = candidate;
+        StaticOpRole role = StaticOpRoles.Of(node.OpType);
+        QuantType activationType = Override(node)?.ActivationType ?? options.ActivationType;
+        IEnumerable<string> activationInputs = role switch
+        {
+            StaticOpRole.Weighted => node.OpType == "MatMul" ? node.Input.Take(2) : node.Input.Take(1),
+            StaticOpRole.Elementwise => node.Input,
+            _ => node.Input.Take(1),
+        };
+        foreach (string input in activationInputs.Where(i => i.Length > 0 && scope.FindConstant(i) is null))
+        {
+            AddPlan(scope, input, new TensorPlan(null, activationType));
+        }
+
+        foreach (string output in node.Output.Where(o => o.Length > 0))
+        {
+            TensorPlan plan = role == StaticOpRole.SharedParameters ? new TensorPlan(node.Input[0], activationType) : new TensorPlan(null, activationType);
+            AddPlan(scope, output, plan);
+        }
+    }
+
+    private void AddPlan(GraphScope scope, string name, TensorPlan plan)
+    {
+        if (_plans.TryAdd((scope, name), plan))
+        {
+            _planOrder.Add((scope, name));
+        }
+        else if (plan.SharesWith is not null)
+        {
+            // The producer decides: a data-movement output shares its input's parameters.
+            _plans[(scope, name)] = plan;
+        }
+    }
+
+    private void ResolveParameters()
+    {
+        // Producers come before consumers in node order, so a shared source is resolved first except
+        // when it was planned later (graph inputs planned by a later node): resolve on demand.
+        foreach ((GraphScope scope, string name) in _planOrder)
+        {
+            Resolve(scope, name, 0);
+        }
+    }
+
+    private QuantParameters Resolve(GraphScope scope, string name, int depth)
+    {
+        TensorPlan plan = _plans[(scope, name)];
+        if (plan.Parameters is { } known)
+        {
+            return known;
+        }
+
+        QuantParameters parameters;
+        if (plan.SharesWith is { } source && depth < 1000 && _plans.ContainsKey((scope, source)))
+        {
+            parameters = Resolve(scope, source, depth + 1);
+        }
+        else
+        {
+            TensorRange range = ranges[name];
+            parameters = QuantParameters.Compute(range.Min, range.Max, plan.Type, options.ActivationSymmetric, false, options.MinimumRealRange);
+        }
+
+        plan.Parameters = parameters;
+        return parameters;
+    }
+
+    /// <summary>QuantizeLinear → DequantizeLinear for one activation tensor.</summary>
+    private void EmitQdq(GraphScope scope, string name, TensorPlan plan)
+    {
+        QuantParameters p = plan.Parameters!.Value;
+        string scaleName = graph.UniqueName(name + "_scale");
+        string zeroPointName = graph.UniqueName(name + "_zero_point");
+        string quantized = graph.UniqueName(name + "_quantized");
+        NodeProto? producer = scope.Producer(name);
+        NodeProto q;
+        NodeProto dq;
+        if (producer is not null)
+        {
+            // Rename the producer's output so every reader (and a graph output) keeps the name T
+            // and sees the dequantized value: no consumer needs rewiring, subgraph readers included.
+            string prequant = graph.UniqueName(name + "_prequant");
+            for (int i = 0; i < producer.Output.Count; i++)
+            {
+                if (producer.Output[i] == name)
+                {
+                    producer.Output[i] = prequant;
+                }
+            }
+
+            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized]);
+            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name]);
+            graph.InsertAfter(scope, producer, [q, dq]);
+        }
+        else
+        {
+            string dequantized = graph.UniqueName(name + "_dequantized");
+            IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
+            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized]);
+            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized]);
+            foreach (GraphNode use in uses)
+            {
+                for (int i = 0; i < use.Node.Input.Count; i++)
+                {
+                    if (use.Node.Input[i] == name)
+                    {
+                        use.Node.Input[i] = dequantized;
+                    }
+                }
+            }
+
+            scope.Graph.Node.Insert(0, dq);
+            scope.Graph.Node.Insert(0, q);
+        }
+
+        AddConstant(scope, p.ScaleTensor(scaleName));
+        AddConstant(scope, p.ZeroPointTensor(zeroPointName));
+    }
+
+    /// <summary>Weights, bias and constant operands of a selected node become integer constants read through DequantizeLinear.</summary>
+    private void QuantizeConstantInputs(GraphNode candidate)
+    {
+        (GraphScope scope, NodeProto node) = candidate;
+        StaticNodeOverride? o = Override(node);
+        QuantType weightType = o?.WeightType ?? options.WeightType;
+        bool perChannel = (o?.PerChannel ?? options.PerChannel) && perChannelAllowed;
+        bool symmetric = options.IsWeightSymmetric(weightType);
+        if (StaticOpRoles.Of(node.OpType) != StaticOpRole.Weighted)
+        {
+            // Constant operands of Add/Mul/Concat take the activation type: ORT's integer kernels
+            // need every input of one type (and ORT turns int8 activations into uint8 on x86).
+            QuantType activationType = o?.ActivationType ?? options.ActivationType;
+            for (int i = 0; i < node.Input.Count; i++)
+            {
+                if (scope.FindConstant(node.Input[i]) is { } constant)
+                {
+                    node.Input[i] = DequantizedWeight(scope, node, constant, null, activationType, options.ActivationSymmetric, false).Name;
+                }
+            }
+
+            return;
+        }
+
+        if (scope.FindConstant(node.Input[1]) is not { } weight)
+        {
+            return; // MatMul of two activations.
+        }
+
+        int rank = weight.Dims.Count;
+        int? axis = !perChannel ? null : node.OpType switch
+        {
+            "Conv" when rank >= 3 => 0,
+            "ConvTranspose" when rank >= 3 && ModelGraph.GetInt(node, "group", 1) == 1 => 1,
+            "MatMul" when rank == 2 => 1,
+            "Gemm" when rank == 2 => ModelGraph.GetInt(node, "transB", 0) != 0 ? 0 : 1,
+            _ => null,
+        };
+        (string dequantized, QuantizedWeight w) = DequantizedWeight(scope, node, weight, axis, weightType, symmetric, options.ReduceRange);
+        node.Input[1] = dequantized;
+        if (node.Input.Count > 2 && node.Input[2].Length > 0 && options.QuantizeBias)
+        {
+            QuantizeBias(scope, node, w);
+        }
+    }
+
+    private (string Name, QuantizedWeight Weight) DequantizedWeight(GraphScope scope, NodeProto node, ConstantTensor constant, int? axis, QuantType type, bool symmetric, bool reduceRange)
+    {
+        string key = string.Create(CultureInfo.InvariantCulture, $"{constant.Owner.Path}\n{constant.Name}\n{axis}\n{type}\n{symmetric}\n{reduceRange}");
+        if (!_weights.TryGetValue(key, out var entry))
+        {
+            TensorProto value = constant.Value!;
+            QuantizedWeight w = QuantizedWeight.Quantize(TensorData.ReadFloats(value), value.Dims.ToArray(), axis, type, symmetric, reduceRange);
+            entry = (graph.UniqueName(constant.Name + "_quantized"), graph.UniqueName(constant.Name + "_scale"), graph.UniqueName(constant.Name + "_zero_point"), w);
+            AddConstant(constant.Owner, w.WeightTensor(entry.Quantized));
+            AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
+            AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
+            _weights[key] = entry;
+            Remember(constant);
+            report.WeightsQuantized++;
+            report.ParametersQuantized += w.Data.Length;
+        }
+
+        if (!_weightDequantized.TryGetValue((scope, key), out string? dequantized))
+        {
+            dequantized = graph.UniqueName(constant.Name + "_dequantized");
+            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(constant.Name + "_DequantizeLinear"), [entry.Quantized, entry.Scale, entry.ZeroPoint], [dequantized]);
+            if (entry.Weight.Axis is { } a)
+            {
+                dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = a });
+            }
+
+            graph.InsertBefore(scope, node, [dq]);
+            _weightDequantized[(scope, key)] = dequantized;
+        }
+
+        return (dequantized, entry.Weight);
+    }
+
+    /// <summary>
+    /// int32 bias with scale = x_scale · w_scale[c] and zero point 0 (QuantizeBias), read through a
+    /// DequantizeLinear (axis 0 when per channel). Only for a 1-D constant bias of the output width;
+    /// Gemm only with alpha = beta = 1 (ORT's integer Gemm adds the bias before alpha).
+    /// </summary>
+    private void QuantizeBias(GraphScope scope, NodeProto node, QuantizedWeight w)
+    {
+        if (node.OpType == "Gemm" && (ModelGraph.GetFloat(node, "alpha", 1f) != 1f || ModelGraph.GetFloat(node, "beta", 1f) != 1f))
+        {
+            report.AddNote($"{Label(node)}: bias kept in float (Gemm alpha/beta != 1)");
+            return;
+        }
+
+        ConstantTensor? bias = scope.FindConstant(node.Input[2]);
+        TensorProto? value = bias?.Value;
+        if (bias is null || value is null || bias.DataType != TensorProto.Types.DataType.Float || value.Dims.Count != 1)
+        {
+            report.AddNote($"{Label(node)}: bias kept in float (not a 1-D float constant)");
+            return;
+        }
+
+        string input = node.Input[0];
+        if (!_plans.TryGetValue((scope, input), out TensorPlan? inputPlan) || inputPlan.Parameters is not { } x)
+        {
+            return;
+        }
+
+        float[] b = TensorData.ReadFloats(value);
+        int channels = w.Scales.Length;
+        if (channels != 1 && channels != b.Length)
+        {
+            report.AddNote($"{Label(node)}: bias kept in float (length {b.Length} != {channels} weight scales)");
+            return;
+        }
+
+        var scales = new float[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            scales[c] = x.Scale * w.Scales[c];
+        }
+
+        var q = new int[b.Length];
+        for (int i = 0; i < b.Length; i++)
+        {
+            double v = Math.Round(b[i] / (double)scales[channels == 1 ? 0 : i], MidpointRounding.ToEven);
+            q[i] = (int)Math.Clamp(v, int.MinValue, int.MaxValue);
+        }
+
+        string stem = bias.Name;
+        string quantized = graph.UniqueName(stem + "_quantized");
+        string scaleName = graph.UniqueName(stem + "_scale");
+        string zeroPoint = graph.UniqueName(stem + "_zero_point");
+        long[] scaleDims = channels == 1 ? [] : [channels];
+        AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
+        AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
+        AddConstant(scope, TensorData.CreateInt32(zeroPoint, scaleDims, new int[channels]));
+        string dequantized = graph.UniqueName(stem + "_dequantized");
+        NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(stem + "_DequantizeLinear"), [quantized, scaleName, zeroPoint], [dequantized]);
+        if (channels != 1)
+        {
+            dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
+        }
+
+        graph.InsertBefore(scope, node, [dq]);
+        node.Input[2] = dequantized;
+        Remember(bias);
+    }
+
+    /// <summary>An initializer (IR ≥ 4) or, for older IR, a Constant node at the top of the graph.</summary>
+    private void AddConstant(GraphScope scope, TensorProto tensor)
+    {
+        if (graph.Model.IrVersion >= 4)
+        {
+            graph.AddInitializer(scope, tensor);
+            return;
+        }
+
+        NodeProto constant = graph.CreateNode("Constant", graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
+        scope.Graph.Node.Insert(0, constant);
+    }
+
+    private void Remember(ConstantTensor constant)
+    {
+        if (!_replacedConstants.Any(r => r.Owner == constant.Owner && r.Name == constant.Name))
+        {
+            _replacedConstants.Add(constant);
+        }
+    }
+
+    private static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
+
+    /// <summary>How one activation tensor is quantized: its own calibrated range, or the parameters of <see cref="SharesWith"/>.</summary>
+    private sealed class TensorPlan(string? sharesWith, QuantType type)
+    {
+        public string? SharesWith { get; } = sharesWith;
+
+        public QuantType Type { get; } = type;
+
+        public QuantParameters? Parameters { get; set; }
+    }
+}
