@@ -1,0 +1,324 @@
+using System.Globalization;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// Weight-only block quantization of MatMul (and Gemm) weights to 4 or 8 bits in ONNX Runtime's
+/// com.microsoft MatMulNBits form, as onnxruntime.quantization's MatMul4BitsQuantizer /
+/// DefaultWeightOnlyQuantizer writes it: activations stay float, each block of
+/// <see cref="WeightOnlyQuantizationOptions.BlockSize"/> weights along K gets its own scale (and
+/// zero point). Walks subgraphs, resolves weights held by initializers or Constant nodes in the
+/// node's graph or an outer scope, and removes float weights nothing reads any more.
+/// </summary>
+/// <remarks>
+/// Gemm (transA = 0) becomes MatMulNBits followed by an Add of beta·C; alpha is folded into the
+/// weight before quantization and transB = 1 weights are already in MatMulNBits' [N,K] order.
+/// </remarks>
+public static class WeightOnlyQuantization
+{
+    /// <summary>The name this pass uses in reports.</summary>
+    public const string PassName = "weight_only_quantization";
+
+    /// <summary>The contrib operator this pass writes.</summary>
+    public const string MatMulNBitsOp = "MatMulNBits";
+
+    /// <summary>Quantizes the selected MatMul/Gemm nodes of <paramref name="model"/> in place.</summary>
+    /// <returns>What was quantized and what was skipped, with reasons.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is outside what MatMulNBits accepts.</exception>
+    public static PassReport Run(ModelProto model, WeightOnlyQuantizationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var graph = new ModelGraph(model);
+        var report = new PassReport(PassName);
+        var state = new RunState(graph, options, report);
+
+        int candidates = 0;
+        foreach (GraphNode candidate in graph.AllNodes().ToList())
+        {
+            NodeProto node = candidate.Node;
+            if (!ModelGraph.IsDefaultDomain(node.Domain) || node.OpType is not ("MatMul" or "Gemm"))
+            {
+                continue;
+            }
+
+            candidates++;
+            string? reason = SelectionReason(node, options) ?? state.TryQuantize(candidate);
+            if (reason is not null)
+            {
+                report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
+            }
+        }
+
+        if (candidates == 0)
+        {
+            report.AddNote($"no MatMul or Gemm node in any of the {graph.Graphs.Count} graph(s): nothing to quantize");
+        }
+
+        foreach (ConstantTensor replaced in state.ReplacedConstants)
+        {
+            if (graph.RemoveConstantIfUnused(replaced))
+            {
+                report.ConstantsRemoved++;
+            }
+        }
+
+        if (report.NodesQuantized > 0)
+        {
+            if (graph.EnsureOpset(ModelGraph.MicrosoftDomain, 1))
+            {
+                report.AddNote("added opset import com.microsoft version 1 for MatMulNBits");
+            }
+
+            string accuracy = options.AccuracyLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $", accuracy_level {level}") : string.Empty;
+            report.AddNote(string.Create(
+                CultureInfo.InvariantCulture,
+                $"weights {options.Bits}-bit {(options.Symmetric ? "symmetric" : "asymmetric")} in blocks of {options.BlockSize} along K{accuracy}; activations stay float"));
+            if (state.PaddedWeights > 0)
+            {
+                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.PaddedWeights} weight(s) with K not a multiple of {options.BlockSize}: last block padded"));
+            }
+        }
+
+        return report;
+    }
+
+    private static string? SelectionReason(NodeProto node, WeightOnlyQuantizationOptions options)
+    {
+        if (!options.OpTypesToQuantize.Contains(node.OpType, StringComparer.Ordinal))
+        {
+            return "op type not selected";
+        }
+
+        foreach (string pattern in options.NodesToExclude)
+        {
+            if (NodeNameGlob.IsMatch(pattern, node.Name))
+            {
+                return $"excluded by nodes_to_exclude '{pattern}'";
+            }
+        }
+
+        return null;
+    }
+
+    private static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
+
+    /// <summary>Names of one quantized weight and its shape.</summary>
+    private sealed record QuantizedWeight(string Weight, string Scales, string? ZeroPoints, int K, int N);
+
+    /// <summary>Everything one run shares: graph view, options, report, cache of quantized weights.</summary>
+    private sealed class RunState(ModelGraph graph, WeightOnlyQuantizationOptions options, PassReport report)
+    {
+        private readonly Dictionary<string, QuantizedWeight> _cache = new(StringComparer.Ordinal);
+        private readonly List<ConstantTensor> _replaced = [];
+
+        /// <summary>Float constants that quantized nodes stopped reading (removal candidates, first-seen order).</summary>
+        public IReadOnlyList<ConstantTensor> ReplacedConstants => _replaced;
+
+        /// <summary>Distinct weights whose K needed a padded last block.</summary>
+        public int PaddedWeights { get; private set; }
+
+        /// <summary>Replaces one node; returns a skip reason instead when it cannot be quantized.</summary>
+        public string? TryQuantize(GraphNode candidate)
+        {
+            (GraphScope scope, NodeProto node) = candidate;
+            bool isGemm = node.OpType == "Gemm";
+            if (node.Input.Count < 2 || node.Output.Count != 1)
+            {
+                return "unexpected number of inputs or outputs";
+            }
+
+            if (isGemm && ModelGraph.GetInt(node, "transA", 0) != 0)
+            {
+                return "Gemm with transA=1 (MatMulNBits takes A as is)";
+            }
+
+            ConstantTensor? weight = scope.FindConstant(node.Input[1]);
+            if (weight is null)
+            {
+                return "weight is not a constant";
+            }
+
+            TensorProto? value = weight.Value;
+            if (value is null || TensorData.IsExternal(value))
+            {
+                return "weight value is not available in memory";
+            }
+
+            if (weight.DataType != TensorProto.Types.DataType.Float)
+            {
+                return $"weight type {weight.DataType} is not float32";
+            }
+
+            if (value.Dims.Count != 2)
+            {
+                return $"weight has rank {value.Dims.Count}; only 2-D weights are quantized";
+            }
+
+            bool transB = isGemm && ModelGraph.GetInt(node, "transB", 0) != 0;
+            float alpha = isGemm ? ModelGraph.GetFloat(node, "alpha", 1f) : 1f;
+            float beta = isGemm ? ModelGraph.GetFloat(node, "beta", 1f) : 1f;
+            QuantizedWeight q = GetOrQuantize(weight, value, transB, alpha);
+            string output = node.Output[0];
+            string stem = node.Name.Length > 0 ? node.Name : output;
+            string? biasName = isGemm && node.Input.Count > 2 && node.Input[2].Length > 0 ? node.Input[2] : null;
+            var nodes = new List<NodeProto>();
+            string? bias = biasName is null ? null : PrepareBias(scope, stem, biasName, beta, nodes);
+            string matMulOut = bias is null ? output : graph.UniqueName(stem + "_MatMulNBits_out");
+
+            var inputs = new List<string> { node.Input[0], q.Weight, q.Scales };
+            if (q.ZeroPoints is not null)
+            {
+                inputs.Add(q.ZeroPoints);
+            }
+
+            string name = graph.UniqueName(node.Name.Length > 0 ? $"{node.Name}_Q{options.Bits}" : $"{output}_MatMulNBits");
+            NodeProto matMul = graph.CreateNode(MatMulNBitsOp, name, inputs, [matMulOut], ModelGraph.MicrosoftDomain);
+            matMul.Attribute.Add(IntAttribute("K", q.K));
+            matMul.Attribute.Add(IntAttribute("N", q.N));
+            matMul.Attribute.Add(IntAttribute("bits", options.Bits));
+            matMul.Attribute.Add(IntAttribute("block_size", options.BlockSize));
+            if (options.AccuracyLevel is { } level)
+            {
+                matMul.Attribute.Add(IntAttribute("accuracy_level", level));
+            }
+
+            nodes.Add(matMul);
+            if (bias is not null)
+            {
+                nodes.Add(graph.CreateNode("Add", graph.UniqueName(stem + "_bias_Add"), [matMulOut, bias], [output]));
+            }
+
+            graph.ReplaceNode(scope, node, nodes);
+            report.NodesQuantized++;
+            return null;
+        }
+
+        /// <summary>
+        /// Quantizes a weight once per (weight, layout): a weight shared by several nodes with the
+        /// same transB/alpha reuses the same packed tensors.
+        /// </summary>
+        private QuantizedWeight GetOrQuantize(ConstantTensor weight, TensorProto value, bool transB, float alpha)
+        {
+            string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}\n{transB}\n{BitConverter.SingleToInt32Bits(alpha)}");
+            if (_cache.TryGetValue(key, out QuantizedWeight? cached))
+            {
+                return cached;
+            }
+
+            float[] w = TensorData.ReadFloats(value);
+            int rows = checked((int)value.Dims[0]);
+            int columns = checked((int)value.Dims[1]);
+
+            // MatMulNBits wants [N,K]: MatMul's [K,N] (and Gemm transB=0) is transposed, Gemm transB=1 already is.
+            (float[] nk, int k, int n) = transB ? (w, columns, rows) : (Transpose(w, rows, columns), rows, columns);
+            if (alpha != 1f)
+            {
+                for (int i = 0; i < nk.Length; i++)
+                {
+                    nk[i] *= alpha;
+                }
+            }
+
+            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric);
+            string baseName = weight.Name + (transB ? "_T" : string.Empty);
+            var names = new QuantizedWeight(
+                graph.UniqueName($"{baseName}_Q{options.Bits}"),
+                graph.UniqueName(baseName + "_scales"),
+                options.Symmetric ? null : graph.UniqueName(baseName + "_zero_points"),
+                k,
+                n);
+            AddConstant(weight.Owner, blocks.WeightTensor(names.Weight));
+            AddConstant(weight.Owner, blocks.ScaleTensor(names.Scales));
+            if (names.ZeroPoints is not null)
+            {
+                AddConstant(weight.Owner, blocks.ZeroPointTensor(names.ZeroPoints));
+            }
+
+            _cache[key] = names;
+            Remember(weight);
+            report.WeightsQuantized++;
+            report.ParametersQuantized += w.Length;
+            if (k % options.BlockSize != 0)
+            {
+                PaddedWeights++;
+            }
+
+            return names;
+        }
+
+        /// <summary>
+        /// The tensor to add as Gemm bias (beta·C): C itself when beta = 1, a scaled copy for a
+        /// constant C, or the output of a Mul by beta for a computed C.
+        /// </summary>
+        private string PrepareBias(GraphScope scope, string stem, string biasName, float beta, List<NodeProto> nodes)
+        {
+            if (beta == 1f)
+            {
+                return biasName;
+            }
+
+            ConstantTensor? constant = scope.FindConstant(biasName);
+            TensorProto? value = constant?.Value;
+            if (constant is not null && value is not null && !TensorData.IsExternal(value) && constant.DataType == TensorProto.Types.DataType.Float)
+            {
+                string scaledName = graph.UniqueName(stem + "_bias");
+                AddConstant(scope, TensorData.CreateFloat(scaledName, value.Dims.ToArray(), TensorData.ReadFloats(value).Select(v => beta * v).ToArray()));
+                Remember(constant);
+                return scaledName;
+            }
+
+            string betaName = graph.UniqueName(stem + "_beta");
+            AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
+            string scaled = graph.UniqueName(stem + "_bias_scaled");
+            nodes.Add(graph.CreateNode("Mul", graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled]));
+            return scaled;
+        }
+
+        /// <summary>
+        /// Adds a constant to <paramref name="scope"/>: an initializer (IR ≥ 4), or a Constant node at
+        /// the top of the graph for IR &lt; 4, where every initializer would also have to be a graph input.
+        /// </summary>
+        private void AddConstant(GraphScope scope, TensorProto tensor)
+        {
+            if (graph.Model.IrVersion >= 4)
+            {
+                graph.AddInitializer(scope, tensor);
+                return;
+            }
+
+            NodeProto constant = graph.CreateNode("Constant", graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
+            constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
+            scope.Graph.Node.Insert(0, constant);
+        }
+
+        private void Remember(ConstantTensor constant)
+        {
+            if (!_replaced.Any(r => r.Owner == constant.Owner && r.Name == constant.Name))
+            {
+                _replaced.Add(constant);
+            }
+        }
+
+        private static AttributeProto IntAttribute(string name, long value) =>
+            new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+        private static float[] Transpose(float[] values, int rows, int columns)
+        {
+            var result = new float[values.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < columns; c++)
+                {
+                    result[(c * rows) + r] = values[(r * columns) + c];
+                }
+            }
+
+            return result;
+        }
+    }
+}
