@@ -18,6 +18,9 @@ namespace Compress.Tasks;
 /// </remarks>
 public sealed class CompressModels : ToolTask
 {
+    // Printed by `compress run --verbose` before each decision line.
+    private const string DetailPrefix = "compress: detail: ";
+
     private volatile bool _canceled;
 
     /// <summary>The compress.yaml to run.</summary>
@@ -42,6 +45,24 @@ public sealed class CompressModels : ToolTask
     /// File the tool writes on success: every file it wrote, one absolute path a line. Optional.
     /// </summary>
     public string? OutputsListFile { get; set; }
+
+    /// <summary>File the tool writes on success: one line per model (output, source, report, name). Optional.</summary>
+    public string? ModelsListFile { get; set; }
+
+    /// <summary>The project's own cache folder (looked up first). Empty: none.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>A cache folder shared by projects (looked up second). Empty: none.</summary>
+    public string? SharedCacheDirectory { get; set; }
+
+    /// <summary><c>error</c> or <c>warning</c>: how a model that misses its accuracy budget is reported. Empty: the tool's default (error).</summary>
+    public string? AccuracyFailureSeverity { get; set; }
+
+    /// <summary>Write the models without running their passes (configurations excluded by <c>CompressOnlyInConfiguration</c>).</summary>
+    public bool SkipPasses { get; set; }
+
+    /// <summary>Ask the tool for its per-pass decisions; they are logged at low importance (visible with <c>-v:d</c>).</summary>
+    public bool LogDecisions { get; set; }
 
     /// <summary>
     /// The dotnet host to run the tool with. Empty: DOTNET_HOST_PATH, else <c>dotnet</c> on PATH.
@@ -98,6 +119,22 @@ public sealed class CompressModels : ToolTask
                 message: "No dotnet host found to run the compress tool: DOTNET_HOST_PATH is not set and 'dotnet' is not on PATH. Set CompressDotNetHostPath to the dotnet executable.");
         }
 
+        if (!string.IsNullOrEmpty(AccuracyFailureSeverity)
+            && !string.Equals(AccuracyFailureSeverity, "error", StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(AccuracyFailureSeverity, "warning", StringComparison.OrdinalIgnoreCase))
+        {
+            Log.LogError(
+                subcategory: null,
+                errorCode: TaskDiagnosticCodes.InvalidProperty,
+                helpKeyword: null,
+                file: null,
+                lineNumber: 0,
+                columnNumber: 0,
+                endLineNumber: 0,
+                endColumnNumber: 0,
+                message: $"CompressAccuracyFailureSeverity is '{AccuracyFailureSeverity}'; use 'error' or 'warning'.");
+        }
+
         return !Log.HasLoggedErrors && base.ValidateParameters();
     }
 
@@ -111,8 +148,41 @@ public sealed class CompressModels : ToolTask
         builder.AppendSwitchIfNotNull("--output ", FullDirectoryPath(OutputDirectory));
         AppendOptionalFile(builder, "--inputs-list ", InputsListFile);
         AppendOptionalFile(builder, "--outputs-list ", OutputsListFile);
+        AppendOptionalFile(builder, "--models-list ", ModelsListFile);
+        if (!string.IsNullOrEmpty(CacheDirectory))
+        {
+            builder.AppendSwitchIfNotNull("--cache-dir ", FullDirectoryPath(CacheDirectory!));
+        }
+
+        if (!string.IsNullOrEmpty(SharedCacheDirectory))
+        {
+            builder.AppendSwitchIfNotNull("--shared-cache-dir ", FullDirectoryPath(SharedCacheDirectory!));
+        }
+
+        if (!string.IsNullOrEmpty(AccuracyFailureSeverity))
+        {
+            builder.AppendSwitchIfNotNull("--on-accuracy-failure ", AccuracyFailureSeverity!.ToLowerInvariant());
+        }
+
+        if (SkipPasses)
+        {
+            builder.AppendSwitch("--skip-passes");
+        }
+
+        if (LogDecisions)
+        {
+            builder.AppendSwitch("--verbose");
+        }
+
         return builder.ToString();
     }
+
+    /// <inheritdoc />
+    // The tool's --verbose lines (skipped nodes, notes) are decisions for -v:d, not for the normal log.
+    protected override void LogEventsFromTextOutput(string singleLine, MessageImportance messageImportance) =>
+        base.LogEventsFromTextOutput(
+            singleLine,
+            singleLine.StartsWith(DetailPrefix, StringComparison.Ordinal) ? MessageImportance.Low : messageImportance);
 
     /// <inheritdoc />
     // Relative paths in the spec are resolved by the tool against the spec's folder; running there

@@ -11,4 +11,7 @@ internal static class TaskDiagnosticCodes
 
     /// <summary>The dotnet host or the compress tool assembly could not be found.</summary>
     public const string ToolNotFound = "CMP9003";
+
+    /// <summary>A Compress build property has a value the task does not accept.</summary>
+    public const string InvalidProperty = "CMP9004";
 }

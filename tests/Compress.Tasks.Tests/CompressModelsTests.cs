@@ -165,4 +165,21 @@ public sealed class CompressModelsTests
         Thread.Sleep(500);
         Assert.That(File.Exists(marker), Is.False, "the script ran to completion");
     }
+
+    [Test]
+    public void DecisionLinesAreLoggedAtLowImportanceAndRequestedWithVerbose()
+    {
+        using var host = FakeDotNetHost.Create(
+            "echo 'compress: detail: digits: dynamic_quantization: skipped n1 (MatMul, graph main): weight is not constant'\n" +
+            "echo 'compress: digits: 1 B -> 1 B (100.0%), 0 nodes quantized, 1 ms'\nexit 0");
+        (CompressModels task, FakeBuildEngine engine) = CreateTask(host);
+        task.LogDecisions = true;
+
+        bool ok = task.Execute();
+
+        Assert.That(ok, Is.True, engine.Transcript());
+        Assert.That(host.ReceivedArguments(), Does.Contain("--verbose"));
+        Assert.That(engine.Messages.Single(m => m.Message!.StartsWith("compress: detail:", StringComparison.Ordinal)).Importance, Is.EqualTo(MessageImportance.Low));
+        Assert.That(engine.Messages.Single(m => m.Message!.StartsWith("compress: digits:", StringComparison.Ordinal)).Importance, Is.EqualTo(MessageImportance.Normal));
+    }
 }

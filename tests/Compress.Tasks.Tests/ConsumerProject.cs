@@ -26,7 +26,9 @@ internal sealed class ConsumerProject
     public string OutputReportPath => Path.Combine(OutputFolder, "models", ModelName + ".report.json");
 
     /// <summary>Writes the project into <paramref name="directory"/>; <paramref name="spec"/> is the compress.yaml text.</summary>
-    public static ConsumerProject Create(string directory, string feed, string packageVersion, string spec)
+    /// <param name="properties">Extra MSBuild properties (XML) for the project's PropertyGroup.</param>
+    /// <param name="items">Extra items (XML) for the project's package ItemGroup.</param>
+    public static ConsumerProject Create(string directory, string feed, string packageVersion, string spec, string properties = "", string items = "")
     {
         System.IO.Directory.CreateDirectory(directory);
         // Empty Directory.Build.* files stop MSBuild from walking up into whatever lies above the temp folder.
@@ -52,10 +54,12 @@ internal sealed class ConsumerProject
                 <RuntimeIdentifier>$(NETCoreSdkPortableRuntimeIdentifier)</RuntimeIdentifier>
                 <SelfContained>false</SelfContained>
                 <AppendRuntimeIdentifierToOutputPath>false</AppendRuntimeIdentifierToOutputPath>
+                {properties}
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="Compress.Tasks" Version="{packageVersion}" PrivateAssets="all" />
                 <PackageReference Include="Compress.Runtime" Version="{packageVersion}" />
+                {items}
               </ItemGroup>
             </Project>
             """));

@@ -16,9 +16,13 @@ internal sealed record ProcessResult(string CommandLine, int ExitCode, string Ou
 /// </summary>
 internal static class DotNetProcess
 {
-    public static ProcessResult Run(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    public static ProcessResult Run(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
+        RunProgram("dotnet", workingDirectory, timeout, arguments);
+
+    /// <summary>Runs <paramref name="program"/> (e.g. a published app) with the same isolation as <see cref="Run"/>.</summary>
+    public static ProcessResult RunProgram(string program, string workingDirectory, TimeSpan timeout, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -48,7 +52,7 @@ internal static class DotNetProcess
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
 
-        string commandLine = "dotnet " + string.Join(' ', arguments);
+        string commandLine = program + " " + string.Join(' ', arguments);
         var output = new StringBuilder();
         using var process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Append(output, e.Data);

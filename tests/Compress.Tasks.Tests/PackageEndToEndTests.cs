@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Compress.Tasks.Tests;
 
 /// <summary>
-/// Packs Compress.Tasks and Compress.Runtime with a unique prerelease version into a local feed and
+/// With Compress.Tasks and Compress.Runtime packed into a local feed (<see cref="PackedPackages"/>),
 /// builds, runs, rebuilds, publishes and cleans a throwaway consumer app with real <c>dotnet</c>
 /// processes, against the real compress tool. The tests run in order on one consumer.
 /// </summary>
@@ -13,7 +13,6 @@ namespace Compress.Tasks.Tests;
 [Category("EndToEnd")]
 public sealed partial class PackageEndToEndTests
 {
-    private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(2);
 
     // The ONNX Runtime platforms the package ships (sorted); the other four are filtered out when packing.
@@ -31,6 +30,7 @@ public sealed partial class PackageEndToEndTests
         "tools/net10.0/runtimes/win-x64/native/onnxruntime.dll",
         "tools/net10.0/runtimes/osx-arm64/native/libonnxruntime.dylib",
         "PACKAGE.md",
+        "icon.png",
     ];
 
     private string _root = null!;
@@ -45,45 +45,15 @@ public sealed partial class PackageEndToEndTests
     public void PackAndBuildConsumer()
     {
         Assume.That(File.Exists(SourceModel), Is.True, $"shared model missing: {SourceModel}");
-        _root = Path.Combine(Path.GetTempPath(), "compress-e2e-" + Guid.NewGuid().ToString("N")[..8]);
-        _version = "0.1.0-e2e." + DateTime.UtcNow.Ticks.ToString(CultureInfo.InvariantCulture);
-        _feed = Path.Combine(_root, "feed");
-        string artifacts = Path.Combine(_root, "artifacts");
-
-        // Runtime first: the Tasks pack then finds it built in the same artifacts folder.
-        foreach (string project in new[] { "src/Compress.Runtime", "src/Compress.Tasks" })
-        {
-            ProcessResult pack = DotNetProcess.Run(
-                RepositoryPaths.RepositoryRoot, PackTimeout,
-                "pack", project, "-c", "Release", "--artifacts-path", artifacts, "-o", _feed,
-                $"-p:Version={_version}", "-nodeReuse:false", "-tl:off", "-v:m");
-            Assert.That(pack.ExitCode, Is.Zero, pack.ToString());
-        }
+        PackResult pack = PackedPackages.Ensure();
+        Assert.That(pack.Succeeded, Is.True, pack.Output);
+        _root = Path.Combine(PackedPackages.Root, "basic");
+        _version = PackedPackages.Version;
+        _feed = PackedPackages.Feed;
 
         _app = ConsumerProject.Create(Path.Combine(_root, "app"), _feed, _version, ConsumerProject.ValidSpec(SourceModel));
         _firstBuild = Build(_app);
         Assert.That(_firstBuild.ExitCode, Is.Zero, _firstBuild.ToString());
-    }
-
-    [OneTimeTearDown]
-    public void DeleteTemporaryFiles()
-    {
-        if (_root is not null && Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-
-        // The unique version must not pile up in the machine's package cache.
-        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in new[] { "compress.tasks", "compress.runtime" })
-        {
-            string cached = Path.Combine(packages, id, _version ?? "none");
-            if (Directory.Exists(cached))
-            {
-                Directory.Delete(cached, recursive: true);
-            }
-        }
     }
 
     [Test]

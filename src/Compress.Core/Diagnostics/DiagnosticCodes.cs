@@ -25,6 +25,12 @@ public static class DiagnosticCodes
     public const string DuplicateKey = "CMP0015";
     public const string NotSupportedInThisVersion = "CMP0016";
 
+    /// <summary>A key (or value) that does not apply to the pass's mode or calibration method, e.g. 'calibration' with mode dynamic.</summary>
+    public const string KeyNotApplicable = "CMP0017";
+
+    /// <summary>Two keys that contradict each other, e.g. 'calibrate_method' and 'calibration.method' with different values.</summary>
+    public const string ConflictingOptions = "CMP0018";
+
     // Model I/O
     public const string ModelNotFound = "CMP1001";
     public const string ModelInvalid = "CMP1002";
@@ -33,6 +39,16 @@ public static class DiagnosticCodes
     public const string ModelTooLarge = "CMP1005";
     public const string ModelWriteFailed = "CMP1006";
     public const string DataFileInvalid = "CMP1007";
+
+    // Accuracy budgets (evaluate:)
+    /// <summary>A compressed model misses an accuracy budget of its 'evaluate' block (error or warning per on_failure).</summary>
+    public const string AccuracyBudgetMissed = "CMP2001";
+
+    /// <summary>on_failure: tune kept every quantized layer at higher precision and the budget still fails.</summary>
+    public const string AccuracyTuningFailed = "CMP2002";
+
+    /// <summary>Evaluation data that do not fit: labels unreadable or of another count, unknown output, metric needs [N, classes].</summary>
+    public const string EvaluationDataInvalid = "CMP2003";
 
     // Passes
     public const string NothingQuantized = "CMP3001";
@@ -45,4 +61,5 @@ public static class DiagnosticCodes
     // Reported by the MSBuild task (Compress.Tasks repeats them; it cannot reference this assembly).
     public const string ToolFailed = "CMP9002";
     public const string ToolNotFound = "CMP9003";
+    public const string InvalidBuildProperty = "CMP9004";
 }

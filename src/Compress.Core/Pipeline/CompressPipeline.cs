@@ -8,6 +8,7 @@ using Compress.Core.Inspection;
 using Compress.Core.IO;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
+using Compress.Core.Passes;
 using Compress.Core.Spec;
 
 namespace Compress.Core.Pipeline;
@@ -26,9 +27,13 @@ public sealed class CompressPipeline(IPipelineLog log)
         typeof(CompressPipeline).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? "0.0.0";
 
+    /// <summary>Run-wide settings (caches, accuracy-failure severity); <see cref="CompressPipelineSettings.Default"/> when not set.</summary>
+    public CompressPipelineSettings Settings { get; init; } = CompressPipelineSettings.Default;
+
     public PipelineResult Run(CompressSpec spec, string outputDirectory)
     {
         string outputRoot = Path.GetFullPath(outputDirectory);
+        var cache = new ModelCache(Settings.CacheDirectories, log);
         var reports = new List<ModelReport>();
         var diagnostics = new List<Diagnostic>();
         var inputs = new SortedSet<string>(StringComparer.Ordinal) { spec.SpecPath };
@@ -36,10 +41,12 @@ public sealed class CompressPipeline(IPipelineLog log)
 
         foreach (ModelSpec model in spec.Models)
         {
-            inputs.Add(model.SourcePath);
+            // Source, external data and pass data files: the build's up-to-date check and the cache key use them.
+            IReadOnlyList<string> modelInputs = ModelInputFiles.Of(model);
+            inputs.UnionWith(modelInputs);
             try
             {
-                ModelReport report = RunModel(model, outputRoot, outputs);
+                ModelReport report = cache.Run(model, modelInputs, outputRoot, outputs, () => RunModel(model, outputRoot, outputs));
                 reports.Add(report);
                 log.Info(Summary(report));
             }
@@ -77,7 +84,10 @@ public sealed class CompressPipeline(IPipelineLog log)
 
         foreach (PassSpec pass in model.Passes)
         {
-            report.Passes.Add(PassRunner.Run(proto, pass));
+            foreach (PassReport passReport in PassRunner.Run(proto, pass))
+            {
+                report.Passes.Add(passReport);
+            }
         }
 
         StampMetadata(proto, report);

@@ -1,3 +1,4 @@
+using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
@@ -5,18 +6,59 @@ using Compress.Core.Spec;
 
 namespace Compress.Core.Pipeline;
 
-/// <summary>Turns a pass entry of the spec into a call of the pass that implements it.</summary>
-internal static class PassRunner
+/// <summary>
+/// Turns a pass entry of the spec into calls of the passes that implement it. Public so tools that
+/// build specs in code (benchmarks, tests) run passes exactly as a build does.
+/// </summary>
+public static class PassRunner
 {
-    public static PassReport Run(ModelProto model, PassSpec pass) => pass switch
+    /// <summary>Runs one spec entry; static quantization adds the clean-up it needs as its own report.</summary>
+    public static IReadOnlyList<PassReport> Run(ModelProto model, PassSpec pass) => pass switch
     {
-        QuantizePassSpec { Mode: QuantizationMode.Dynamic } quantize => DynamicQuantization.Run(model, ToOptions(quantize)),
+        QuantizePassSpec { Mode: QuantizationMode.Dynamic } quantize => [DynamicQuantization.Run(model, ToDynamicOptions(quantize))],
+        QuantizePassSpec { Mode: QuantizationMode.Static } quantize => RunStatic(model, quantize),
+        QuantizePassSpec { Mode: QuantizationMode.WeightOnly } quantize => [WeightOnlyQuantization.Run(model, ToWeightOnlyOptions(quantize))],
+        Float16PassSpec float16 => [Float16Conversion.Run(model, ToFloat16Options(float16))],
+        CleanupPassSpec cleanup => [GraphCleanup.Run(model, ToCleanupOptions(cleanup))],
         _ => throw new CompressException(pass.Location.Error(
             DiagnosticCodes.NotSupportedInThisVersion,
             $"The '{pass.Kind}' pass with these options is not supported by this version of Compress.")),
     };
 
-    private static DynamicQuantizationOptions ToOptions(QuantizePassSpec spec) => new()
+    /// <summary>
+    /// Static quantization needs a clean graph (BatchNorm folded into Conv, no Identity/Dropout between
+    /// quantizable nodes) and activation ranges; both happen here so users need no separate step.
+    /// </summary>
+    private static PassReport[] RunStatic(ModelProto model, QuantizePassSpec spec)
+    {
+        CalibrationSpec calibration = spec.Calibration ?? throw new CompressException(spec.Location.Error(
+            DiagnosticCodes.MissingKey, "Static quantization needs a 'calibration' block with the data to calibrate on."));
+        PassReport cleanup = GraphCleanup.Run(model, new GraphCleanupOptions());
+
+        CalibrationDataSet data = CalibrationDataSet.Open(calibration.ExpandDataPaths(), model, calibration.Samples);
+        CalibrationResult ranges = Calibrator.Calibrate(model, data, new CalibrationOptions
+        {
+            Method = calibration.Method,
+            MaxSamples = calibration.Samples,
+            BatchSize = calibration.BatchSize,
+            MovingAverage = calibration.MovingAverage,
+            MovingAverageConstant = calibration.MovingAverageConstant,
+            Percentile = calibration.Percentile,
+            SymmetricRange = calibration.SymmetricRange,
+        });
+
+        PassReport quantized = StaticQuantization.Run(model, ranges.Ranges, ToStaticOptions(spec));
+        quantized.AddNote($"calibrated with {ranges.Method} on {ranges.SamplesUsed} samples in {ranges.BatchesRun} batches " +
+            $"({ranges.Ranges.Count} tensors with ranges, {ranges.Uncalibrated.Count} without)");
+        foreach (IGrouping<UncalibratedReason, UncalibratedTensor> group in ranges.Uncalibrated.GroupBy(u => u.Reason))
+        {
+            quantized.AddNote($"{group.Count()} tensors without calibration range: {group.Key}");
+        }
+
+        return [cleanup, quantized];
+    }
+
+    private static DynamicQuantizationOptions ToDynamicOptions(QuantizePassSpec spec) => new()
     {
         PerChannel = spec.PerChannel,
         ReduceRange = spec.ReduceRange,
@@ -24,5 +66,55 @@ internal static class PassRunner
         OpTypesToQuantize = spec.OpTypesToQuantize,
         NodesToQuantize = spec.NodesToQuantize,
         NodesToExclude = spec.NodesToExclude,
+    };
+
+    private static StaticQuantizationOptions ToStaticOptions(QuantizePassSpec spec) => new()
+    {
+        QuantFormat = spec.QuantFormat == QuantFormat.QOperator ? StaticQuantFormat.QOperator : StaticQuantFormat.QDQ,
+        ActivationType = spec.ActivationType,
+        WeightType = spec.WeightType,
+        PerChannel = spec.PerChannel,
+        ReduceRange = spec.ReduceRange,
+        ActivationSymmetric = spec.ActivationSymmetric,
+        WeightSymmetric = spec.WeightSymmetric,
+        OpTypesToQuantize = spec.OpTypesToQuantize,
+        NodesToQuantize = spec.NodesToQuantize,
+        NodesToExclude = spec.NodesToExclude,
+        QuantizeBias = spec.QuantizeBias,
+        MinimumRealRange = spec.MinimumRealRange,
+        NodeOverrides = [.. spec.NodeOverrides.Select(o => new StaticNodeOverride
+        {
+            Node = o.Nodes,
+            Exclude = o.Exclude ?? false,
+            ActivationType = o.ActivationType,
+            WeightType = o.WeightType,
+            PerChannel = o.PerChannel,
+        })],
+    };
+
+    private static WeightOnlyQuantizationOptions ToWeightOnlyOptions(QuantizePassSpec spec) => new()
+    {
+        Bits = spec.Bits,
+        BlockSize = spec.BlockSize,
+        Symmetric = spec.Symmetric,
+        AccuracyLevel = spec.AccuracyLevel,
+        OpTypesToQuantize = spec.OpTypesToQuantize,
+        NodesToExclude = spec.NodesToExclude,
+    };
+
+    private static Float16ConversionOptions ToFloat16Options(Float16PassSpec spec) => new()
+    {
+        KeepIoTypes = spec.KeepIoTypes,
+        OpBlockList = spec.OpBlockList,
+        NodeBlockList = spec.NodeBlockList,
+    };
+
+    private static GraphCleanupOptions ToCleanupOptions(CleanupPassSpec spec) => new()
+    {
+        RemoveIdentity = spec.RemoveIdentity,
+        RemoveDropout = spec.RemoveDropout,
+        RemoveDeadNodes = spec.RemoveDeadNodes,
+        FoldBatchNormalization = spec.FoldBatchNorm,
+        FoldConstants = spec.FoldConstants,
     };
 }

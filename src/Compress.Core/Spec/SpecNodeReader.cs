@@ -188,6 +188,73 @@ internal sealed class SpecNodeReader(string file)
         return ok;
     }
 
+    /// <summary>
+    /// Reads a finite number (an integer or a float scalar) and checks <paramref name="isInRange"/>; a value out of
+    /// range is CMP0004 with <paramref name="rangeText"/> (e.g. "0 &lt; p ≤ 100") in the message.
+    /// </summary>
+    public bool TryReadNumber(MappingEntry entry, Func<double, bool> isInRange, string rangeText, out double value)
+    {
+        value = 0;
+        if (entry.Value is not YamlScalarNode scalar || YamlValues.KindOf(scalar) is not (YamlScalarKind.Integer or YamlScalarKind.Float))
+        {
+            Error(DiagnosticCodes.WrongType, entry.ValueMark, $"'{entry.Key}' must be a number, but it is {YamlValues.Describe(entry.Value)}.");
+            return false;
+        }
+
+        string text = scalar.Value!;
+        double parsed = YamlValues.KindOf(scalar) == YamlScalarKind.Integer
+            ? (double)YamlValues.ParseInteger(text)
+            : YamlValues.ParseFloat(text);
+        if (!double.IsFinite(parsed) || !isInRange(parsed))
+        {
+            Error(DiagnosticCodes.OutOfRange, entry.ValueMark, $"'{entry.Key}' is {text}, out of the range {rangeText}.");
+            return false;
+        }
+
+        value = parsed;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads one word among <paramref name="spellings"/>; an unknown word is CMP0006 with the allowed values and
+    /// a "Did you mean" suggestion.
+    /// </summary>
+    public bool TryReadEnum<T>(
+        MappingEntry entry,
+        IReadOnlyList<KeyValuePair<string, T>> spellings,
+        StringComparison comparison,
+        string what,
+        out T value)
+    {
+        value = default!;
+        if (entry.Value is not YamlScalarNode scalar)
+        {
+            Error(DiagnosticCodes.WrongType, entry.ValueMark, $"'{entry.Key}' must be one word, but it is {YamlValues.Describe(entry.Value)}.");
+            return false;
+        }
+
+        string text = scalar.Value ?? string.Empty;
+        foreach (KeyValuePair<string, T> spelling in spellings)
+        {
+            if (YamlValues.KindOf(scalar) == YamlScalarKind.String && string.Equals(spelling.Key, text, comparison))
+            {
+                value = spelling.Value;
+                return true;
+            }
+        }
+
+        List<string> allowed = spellings.Select(s => s.Key).ToList();
+        string? suggestion = text.Length == 0 ? null : SpellingSuggestion.Closest(text, allowed);
+        string casing = comparison == StringComparison.OrdinalIgnoreCase ? " (case-insensitive)" : string.Empty;
+        string problem = text.Length == 0 ? $"'{entry.Key}' is empty." : $"Unknown {what} '{text}' for '{entry.Key}'.";
+        Error(
+            DiagnosticCodes.BadEnumValue,
+            entry.ValueMark,
+            $"{problem} Allowed values: {string.Join(", ", allowed)}{casing}." +
+            (suggestion is null ? string.Empty : $" Did you mean '{suggestion}'?"));
+        return false;
+    }
+
     public static bool IsString(YamlNode node) => node is YamlScalarNode scalar && YamlValues.KindOf(scalar) == YamlScalarKind.String;
 
     private static string QuoteHint(YamlNode node) =>

@@ -315,21 +315,25 @@ internal sealed partial class SpecValidator
         return passes;
     }
 
-    private QuantizePassSpec? ReadPass(YamlNode item)
+    private PassSpec? ReadPass(YamlNode item)
     {
         const string Shape = "Each entry of 'passes' is a mapping with one key, the pass name, e.g. '- quantize: { mode: dynamic }'";
         if (item is YamlScalarNode scalar && SpecNodeReader.IsString(scalar))
         {
-            if (SpecKeys.PassKinds.Contains(scalar.Value, StringComparer.Ordinal))
-            {
-                reader.Error(DiagnosticCodes.MissingKey, scalar.Start, $"Pass '{scalar.Value}' needs its options: write '- {scalar.Value}: {{ mode: dynamic }}'.");
-            }
-            else
+            if (!SpecKeys.PassKinds.Contains(scalar.Value, StringComparer.Ordinal))
             {
                 reader.ReportUnknown(scalar, $"Unknown pass '{scalar.Value}'.", SpecKeys.PassKinds, "Known passes");
+                return null;
             }
 
-            return null;
+            // float16 and cleanup have defaults for every option, so the bare name is a complete pass.
+            if (scalar.Value == QuantizePassSpec.PassKind)
+            {
+                reader.Error(DiagnosticCodes.MissingKey, scalar.Start, $"Pass '{scalar.Value}' needs its options: write '- {scalar.Value}: {{ mode: dynamic }}'.");
+                return null;
+            }
+
+            return ReadPassOptions(scalar, null);
         }
 
         if (item is not YamlMappingNode mapping)
@@ -360,15 +364,22 @@ internal sealed partial class SpecValidator
         {
             // Typically an option that lost its indentation: "- quantize:\n  mode: dynamic".
             MappingEntry extra = entries[1];
-            string hint = SpecKeys.QuantizeOptions.Contains(extra.Key, StringComparer.Ordinal)
+            string hint = SpecKeys.PassOptions[pass.Key].Contains(extra.Key, StringComparer.Ordinal)
                 ? $"'{extra.Key}' is an option of '{pass.Key}': indent it below '{pass.Key}:'."
                 : $"Start a new entry with '- ' for '{extra.Key}'.";
             reader.Error(DiagnosticCodes.UnknownKey, extra.KeyNode.Start, $"Unexpected key '{extra.Key}' in a pass entry: {hint} {Shape}.");
             return null;
         }
 
-        return QuantizeOptionsReader.Read(reader, pass.KeyNode, pass.Value);
+        return ReadPassOptions(pass.KeyNode, pass.Value);
     }
+
+    private PassSpec? ReadPassOptions(YamlScalarNode passKey, YamlNode? options) => passKey.Value switch
+    {
+        QuantizePassSpec.PassKind => QuantizeOptionsReader.Read(reader, specDirectory, passKey, options!),
+        Float16PassSpec.PassKind => Float16OptionsReader.Read(reader, passKey, options),
+        _ => CleanupOptionsReader.Read(reader, passKey, options),
+    };
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex SafeNamePattern();

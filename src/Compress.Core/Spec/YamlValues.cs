@@ -81,6 +81,19 @@ internal static partial class YamlValues
         return negative ? -value : value;
     }
 
+    /// <summary>Parses a float scalar of the core schema, including .inf and .nan.</summary>
+    public static double ParseFloat(string text)
+    {
+        string lower = text.ToLowerInvariant();
+        return lower switch
+        {
+            ".inf" or "+.inf" => double.PositiveInfinity,
+            "-.inf" => double.NegativeInfinity,
+            ".nan" => double.NaN,
+            _ => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture),
+        };
+    }
+
     /// <summary>Words a node for a message: "the integer 5", "the string 'yes please'", "a list", ….</summary>
     public static string Describe(YamlNode node)
     {

@@ -11,7 +11,9 @@ public sealed class SpecDocumentationTests
         File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "docs", "compress-yaml.md")));
 
     private static IEnumerable<string> AllKeys() =>
-        SpecKeys.TopLevel.Concat(SpecKeys.Model).Concat(SpecKeys.PassKinds).Concat(SpecKeys.QuantizeOptions);
+        SpecKeys.TopLevel.Concat(SpecKeys.Model).Concat(SpecKeys.PassKinds).Concat(SpecKeys.QuantizeOptions)
+            .Concat(SpecKeys.CalibrationOptions).Concat(SpecKeys.ExtraOptionKeys).Concat(SpecKeys.NodeOverrideOptions)
+            .Concat(SpecKeys.Float16Options).Concat(SpecKeys.CleanupOptions).Distinct();
 
     // The spec range CMP0001–CMP0999, read from DiagnosticCodes so a new code must be documented.
     private static IEnumerable<string> SpecCodes() =>

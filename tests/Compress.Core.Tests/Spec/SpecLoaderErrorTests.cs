@@ -66,7 +66,9 @@ public sealed class SpecLoaderErrorTests
         Diagnostic error = workspace.SingleError(SpecTemplate.With(8, "          fast: true"), DiagnosticCodes.UnknownKey, 8, 11);
 
         Assert.That(error.Message, Is.EqualTo(
-            "Unknown key 'fast' in quantize options. Allowed keys: mode, per_channel, reduce_range, weight_type, op_types_to_quantize, nodes_to_quantize, nodes_to_exclude."));
+            "Unknown key 'fast' in quantize options. Allowed keys: mode, per_channel, reduce_range, weight_type, activation_type, quant_format, " +
+            "op_types_to_quantize, nodes_to_quantize, nodes_to_exclude, calibration, calibrate_method, extra_options, node_overrides, bits, " +
+            "block_size, symmetric, accuracy_level."));
     }
 
     [Test]
@@ -243,13 +245,13 @@ public sealed class SpecLoaderErrorTests
         Assert.That(error.Message, Does.StartWith("Unknown weight type 'int4' for 'weight_type'. Allowed values: QInt8, QUInt8, int8, uint8 (case-insensitive)."));
     }
 
-    [TestCase("static")]
-    [TestCase("weight_only")]
-    public void LaterModesAreNotSupportedYet(string mode)
+    [Test]
+    public void StaticModeWithoutCalibrationIsAMissingKeyAtThePassName()
     {
-        Diagnostic error = workspace.SingleError(SpecTemplate.With(7, "          mode: " + mode), DiagnosticCodes.NotSupportedInThisVersion, 7, 17);
+        // Static and weight_only are supported now; static needs its data.
+        Diagnostic error = workspace.SingleError(SpecTemplate.With(7, "          mode: static"), DiagnosticCodes.MissingKey, 6, 9);
 
-        Assert.That(error.Message, Does.Contain($"'{mode}' is not supported in this version"));
+        Assert.That(error.Message, Does.Contain("missing required key 'calibration'"));
     }
 
     [TestCase("models: []", 2, 9)]

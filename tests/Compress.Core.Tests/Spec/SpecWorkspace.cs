@@ -16,7 +16,17 @@ internal sealed class SpecWorkspace : IDisposable
         Folder = Path.Combine(Path.GetTempPath(), "compress-spec-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(Folder, "models"));
         File.WriteAllBytes(ModelPath, [0x08, 0x07]);
+
+        // Stand-in calibration data: the loader checks that data paths exist and have a data extension.
+        foreach (string data in DataFiles)
+        {
+            CreateFile(data);
+        }
     }
+
+    /// <summary>Data files every workspace has, relative to its folder.</summary>
+    public static IReadOnlyList<string> DataFiles { get; } =
+        ["data/calib.npy", "data/more/b.npz", "data/more/a.npz", "data/sets/one/input_0.pb"];
 
     public string Folder { get; }
 
@@ -25,6 +35,21 @@ internal sealed class SpecWorkspace : IDisposable
     public string ModelPath => Path.Combine(Folder, "models", "digits.onnx");
 
     public SpecLoadResult Parse(string yaml) => SpecLoader.Parse(yaml, SpecPath);
+
+    /// <summary>The full path of a path relative to the workspace, with the OS's separators.</summary>
+    public string PathOf(string relative) => Path.GetFullPath(Path.Combine(Folder, relative.Replace('/', Path.DirectorySeparatorChar)));
+
+    /// <summary>Creates a small file (and its folders) relative to the workspace.</summary>
+    public void CreateFile(string relative)
+    {
+        string path = PathOf(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, [0x93, 0x4E]);
+    }
+
+    /// <summary>A spec with one model whose only pass is <paramref name="pass"/>, indented as the item of 'passes' (line 6 onwards).</summary>
+    public static string WithPass(string pass) =>
+        "version: 1\nmodels:\n  - name: m\n    source: models/digits.onnx\n    passes:\n" + pass.TrimEnd('\n') + "\n";
 
     /// <summary>Parses and asserts the result is exactly one error with this code and position, in this spec.</summary>
     public Diagnostic SingleError(string yaml, string code, int line, int column)

@@ -1,0 +1,48 @@
+using System.Security.Cryptography;
+using System.Text;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Pipeline;
+
+/// <summary>
+/// The content hash that names a cache entry: SHA-256 over the engine's identity (tool version and the
+/// build of Compress.Core, so a changed engine never reuses old results), the canonical model entry
+/// (<see cref="SpecFingerprint"/>) and the bytes of every input file (<see cref="ModelInputFiles"/>).
+/// </summary>
+public static class ModelCacheKey
+{
+    // Bumped when the layout of cache entries or the key's recipe changes.
+    private const string Recipe = "compress-cache-v1";
+
+    /// <summary>Identifies the engine: version plus the module id of this build of Compress.Core.</summary>
+    public static string EngineIdentity { get; } =
+        CompressPipeline.ToolVersion + "+" + typeof(ModelCacheKey).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    /// <summary>The key (64 lowercase hex digits) of <paramref name="model"/> whose input files are <paramref name="inputFiles"/>.</summary>
+    public static string Compute(ModelSpec model, IReadOnlyList<string> inputFiles)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputFiles);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendLine(hash, Recipe);
+        AppendLine(hash, EngineIdentity);
+        AppendLine(hash, SpecFingerprint.Of(model));
+        byte[] buffer = new byte[1 << 16];
+        foreach (string file in inputFiles)
+        {
+            // Order and file name are part of the key (calibration reads files in order; input_N.pb names matter).
+            AppendLine(hash, Path.GetFileName(file));
+            using FileStream stream = new(file, FileMode.Open, FileAccess.Read, FileShare.Read, buffer.Length, FileOptions.SequentialScan);
+            AppendLine(hash, stream.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void AppendLine(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
+}
