@@ -7,6 +7,8 @@ internal static class TestPaths
 {
     public static string SharedModel(string name) => Path.Combine(Shared(), "models", name + ".onnx");
 
+    public static string SharedData(string file) => Path.Combine(Shared(), "data", file);
+
     private static string Shared([CallerFilePath] string sourceFile = "")
     {
         foreach (string start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "." })
