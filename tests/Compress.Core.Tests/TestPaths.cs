@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using Compress.Tests;
 
 namespace Compress.Core.Tests;
 
@@ -11,10 +11,8 @@ internal static class TestPaths
     /// <summary>Where Debian's libonnx-testdata installs the ONNX backend test suite.</summary>
     public const string OnnxBackendData = "/usr/share/libonnx-testdata/data";
 
-    private static readonly Lazy<string> Root = new(() => FindRepositoryRoot());
-
     /// <summary>The folder holding Compress.slnx.</summary>
-    public static string RepositoryRoot => Root.Value;
+    public static string RepositoryRoot => RepositoryLayout.RepositoryRoot;
 
     /// <summary>compress.schema.yaml at the repository root.</summary>
     public static string SchemaFile => Path.Combine(RepositoryRoot, "compress.schema.yaml");
@@ -24,7 +22,7 @@ internal static class TestPaths
     {
         get
         {
-            string shared = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
+            string shared = RepositoryLayout.SharedDirectory;
             Assert.That(Directory.Exists(shared), Is.True, $"shared material not found at {shared}");
             return shared;
         }
@@ -49,23 +47,5 @@ internal static class TestPaths
         }
 
         return folder;
-    }
-
-    // Builds with an artifacts path outside the checkout put the test binaries elsewhere, so the
-    // path of this source file (recorded by the compiler) is the second place to start from.
-    private static string FindRepositoryRoot([CallerFilePath] string sourceFile = "")
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "." })
-        {
-            for (DirectoryInfo? dir = new(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Compress.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"No Compress.slnx above {AppContext.BaseDirectory} or {sourceFile}.");
     }
 }

@@ -20,7 +20,7 @@ public sealed class SpecQuantizationContractTests
     private const string WeightOnlySnippet = "      - quantize: { mode: weight_only, bits: 4, block_size: 32 }";
 
     private static readonly string[] ConvMatMulGemm = ["Conv", "MatMul", "Gemm"];
-    private static readonly string[] MatMulOnly = ["MatMul"];
+    private static readonly string[] MatMulAndGemm = ["MatMul", "Gemm"];
     private static readonly string[] ConvGemm = ["Conv", "Gemm"];
     private static readonly string[] LmHead = ["lm_head"];
     private static readonly string[] SoftmaxOnly = ["Softmax"];
@@ -81,7 +81,7 @@ public sealed class SpecQuantizationContractTests
             Assert.That(quantize.BlockSize, Is.EqualTo(32));
             Assert.That(quantize.Symmetric, Is.True);
             Assert.That(quantize.AccuracyLevel, Is.Null);
-            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(MatMulOnly));
+            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(MatMulAndGemm));
             Assert.That(quantize.Calibration, Is.Null);
         });
     }
