@@ -20,7 +20,9 @@ namespace Compress.Core.Passes;
 /// for Gemm); Conv/Gemm bias becomes int32 with scale x_scale·w_scale. Conv/MatMul/Gemm outputs are
 /// always quantized (a float output behind a QDQ MatMul is the slow unfused trap). Data-movement ops
 /// reuse their input's parameters so ORT drops their Q/DQ; Relu/Clip right after a quantized node
-/// are folded into that node's output range (asymmetric activations only). QOperator form is the
+/// are folded into that node's output range (asymmetric activations only). A Conv that ORT's integer
+/// kernels run slower than float (<see cref="IntegerConvKernels"/>: depthwise with a channel count
+/// that is not a multiple of 16) is left in float with a skip reason. QOperator form is the
 /// same placement rewritten into integer operators (<see cref="QOperatorConverter"/>).
 /// Models below opset 13 are upgraded to 13 when <see cref="OpsetUpgrade"/> knows every op present.
 /// </remarks>

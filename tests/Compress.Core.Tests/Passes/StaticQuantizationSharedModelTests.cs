@@ -55,7 +55,10 @@ public class StaticQuantizationSharedModelTests
 
         Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(13));
         Assert.That(report.Notes, Has.Some.StartsWith("upgraded ai.onnx opset 9 -> 13: ").And.Some.Contains("18 Clip: min/max attributes -> inputs"));
-        Assert.That(report.WeightsQuantized, Is.GreaterThanOrEqualTo(54), "53 Conv + 1 MatMul weights, plus constant operands of Add/Mul");
+        // 8 of its depthwise Conv have 8/24/40/88/104/200 channels: ORT's x86 int8 depthwise kernel
+        // needs a multiple of 16 and is slower than float otherwise, so they stay float.
+        Assert.That(report.SkippedNodes.Count(s => s.OpType == "Conv" && s.Reason.StartsWith("depthwise Conv with ", StringComparison.Ordinal)), Is.EqualTo(8));
+        Assert.That(report.WeightsQuantized, Is.GreaterThanOrEqualTo(46), "45 Conv + 1 MatMul weights, plus constant operands of Add/Mul");
         Assert.That(model.Graph.Node.Count(n => n.OpType == "Constant"), Is.LessThan(250 - 54 + 40), "float weights in Constant nodes removed");
         int[] quantTop1 = Top1(model, "x", x, sampleShape);
         double agreement = Agreement(floatTop1, quantTop1);
@@ -63,7 +66,13 @@ public class StaticQuantizationSharedModelTests
         TestContext.Out.WriteLine($"ocr-cls static int8: accuracy {accuracy:F4} (fp32 {Accuracy(floatTop1, labels):F4}), agreement {agreement:P2}, {report.NodesQuantized} nodes; skipped {report.SkippedNodes.Count}: {string.Join("; ", report.SkippedNodes.Take(5))}");
         Assert.That(accuracy, Is.GreaterThanOrEqualTo(0.985));
         Assert.That(agreement, Is.GreaterThanOrEqualTo(0.99));
-        StaticFusion.AssertAllFused(model, 54);
+        // Every quantized Conv/MatMul fuses; ORT may itself re-quantize some float depthwise Conv
+        // (its WeightBiasQuantization), so the float count is at most the 8 left in float.
+        Dictionary<string, int> ops = StaticFusion.OptimizedOpCounts(model);
+        string summary = string.Join(", ", ops.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        Assert.That(ops.GetValueOrDefault("QLinearConv") + ops.GetValueOrDefault("Conv"), Is.EqualTo(53), summary);
+        Assert.That(ops.GetValueOrDefault("QLinearConv"), Is.GreaterThanOrEqualTo(45), summary);
+        Assert.That(ops.GetValueOrDefault("QLinearMatMul"), Is.EqualTo(1), summary);
     }
 
     internal static int[] Top1(ModelProto model, string input, float[] x, long[] sampleShape)

@@ -156,7 +156,9 @@ internal sealed class StaticQuantizationRun(
                     return node.OpType == "MatMul" ? RequireActivation(scope, node.Input[1]) ?? RequireOutputRange(node) : "weight is not a constant";
                 }
 
-                return IsFloatConstant(scope, node.Input[1]) ?? RequireOutputRange(node);
+                return IsFloatConstant(scope, node.Input[1])
+                    ?? IntegerConvKernels.SlowIntegerKernelReason(node, scope.FindConstant(node.Input[1])!)
+                    ?? RequireOutputRange(node);
             case StaticOpRole.Elementwise:
                 int activations = 0;
                 foreach (string input in node.Input)

@@ -1,0 +1,36 @@
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+
+namespace Compress.Core.Passes.Qdq;
+
+/// <summary>
+/// Which Conv shapes ONNX Runtime's CPU integer kernels run faster than float. MLAS's symmetric
+/// (U8S8 / S8S8, weight zero point 0) convolution on x86 handles a depthwise Conv only when the
+/// channel count is a multiple of 16 (MlasConvSymPackWSize); any other depthwise QLinearConv takes
+/// the generic MlasConvDepthwise loop, measured 3-4x slower than the float NCHWc kernel on ocr-cls
+/// (200-channel 5x5: 1.46 ms int8 vs 0.33 ms fp32). Such a Conv is left in float.
+/// </summary>
+internal static class IntegerConvKernels
+{
+    /// <summary>The channel multiple of MLAS's x86 symmetric depthwise kernel.</summary>
+    public const int DepthwiseChannelAlignment = 16;
+
+    /// <summary>Null when QLinearConv is expected to be fast for <paramref name="node"/> with weight <paramref name="weight"/>, else why it is left in float.</summary>
+    public static string? SlowIntegerKernelReason(NodeProto node, ConstantTensor weight)
+    {
+        if (node.OpType != "Conv" || weight.Dims.Count < 3)
+        {
+            return null;
+        }
+
+        long group = ModelGraph.GetInt(node, "group", 1);
+        long outputChannels = weight.Dims[0];
+        bool depthwise = group > 1 && weight.Dims[1] == 1 && outputChannels == group;
+        if (depthwise && group % DepthwiseChannelAlignment != 0)
+        {
+            return $"depthwise Conv with {group} channels: ONNX Runtime's int8 depthwise kernel needs a multiple of {DepthwiseChannelAlignment} channels and is slower than float otherwise";
+        }
+
+        return null;
+    }
+}
