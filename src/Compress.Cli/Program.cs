@@ -6,6 +6,8 @@ var root = new RootCommand("Compress ONNX models (prune, quantize) from a compre
 {
     RunCommand.Create(),
     InspectCommand.Create(),
+    EvalCommand.Create(),
+    ReportCommand.Create(),
 };
 // Exceptions reach CommandRunner, which prints coded diagnostics instead of System.CommandLine's stack trace.
 var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

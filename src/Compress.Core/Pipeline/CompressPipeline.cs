@@ -4,11 +4,13 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Compress.Core.Diagnostics;
+using Compress.Core.Evaluation;
 using Compress.Core.Inspection;
 using Compress.Core.IO;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
+using Compress.Core.Reports;
 using Compress.Core.Spec;
 
 namespace Compress.Core.Pipeline;
@@ -46,7 +48,7 @@ public sealed class CompressPipeline(IPipelineLog log)
             inputs.UnionWith(modelInputs);
             try
             {
-                ModelReport report = cache.Run(model, modelInputs, outputRoot, outputs, () => RunModel(model, outputRoot, outputs));
+                ModelReport report = cache.Run(model, modelInputs, outputRoot, outputs, () => RunModel(model, outputRoot, outputs, diagnostics));
                 reports.Add(report);
                 log.Info(Summary(report));
             }
@@ -63,7 +65,7 @@ public sealed class CompressPipeline(IPipelineLog log)
         return new PipelineResult { Models = reports, Diagnostics = diagnostics, Inputs = [.. inputs], Outputs = [.. outputs] };
     }
 
-    private static ModelReport RunModel(ModelSpec model, string outputRoot, SortedSet<string> outputs)
+    private ModelReport RunModel(ModelSpec model, string outputRoot, SortedSet<string> outputs, List<Diagnostic> diagnostics)
     {
         var clock = Stopwatch.StartNew();
         string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
@@ -82,12 +84,28 @@ public sealed class CompressPipeline(IPipelineLog log)
             ToolVersion = ToolVersion,
         };
 
+        // The untouched source: evaluation compares with it, tuning re-runs the passes from it, weight SQNR reads it.
+        ModelProto? original = model.Passes.Count > 0 || model.Evaluate is not null ? proto.Clone() : null;
         foreach (PassSpec pass in model.Passes)
         {
             foreach (PassReport passReport in PassRunner.Run(proto, pass))
             {
                 report.Passes.Add(passReport);
             }
+        }
+
+        if (original is not null)
+        {
+            if (model.Evaluate is not null)
+            {
+                proto = ModelEvaluationStep.Apply(model, original, proto, report, Settings.OnAccuracyFailure, d =>
+                {
+                    diagnostics.Add(d);
+                    log.Report(d);
+                });
+            }
+
+            report.WeightSqnr = WeightSqnr.Measure(original, proto);
         }
 
         StampMetadata(proto, report);
@@ -103,9 +121,20 @@ public sealed class CompressPipeline(IPipelineLog log)
             outputs.Add(externalData);
         }
 
+        if (model.Pack == Packing.PackFormat.Brotli)
+        {
+            // Shipped beside the .onnx; Compress.Runtime loads .onnx.br directly.
+            outputs.Add(Packing.BrotliPacker.PackFile(outputPath));
+        }
+
         report.DurationMs = clock.ElapsedMilliseconds;
         AtomicFile.WriteAllBytes(reportPath, JsonSerializer.SerializeToUtf8Bytes(report, ReportJson.Options));
         outputs.Add(reportPath);
+        if (model.Evaluate is not null)
+        {
+            // Markdown summary and charts next to the JSON for models with an accuracy budget ('compress report' makes them for any report).
+            outputs.UnionWith(ReportCompanionFiles.Write(reportPath));
+        }
         return report;
     }
 

@@ -154,7 +154,9 @@ internal sealed class ModelCache(IReadOnlyList<string> directories, IPipelineLog
     private static IEnumerable<string> FilesOf(ModelSpec model, string outputRoot)
     {
         string outputModel = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
-        foreach (string file in new[] { outputModel, outputModel + ".data", Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath)) })
+        string report = Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath));
+        // Everything a run writes: the model, its external data and Brotli pack, the report and its companions.
+        foreach (string file in new[] { outputModel, outputModel + ".data", outputModel + ".br", report }.Concat(Reports.ReportCompanionFiles.PathsOf(report)))
         {
             if (File.Exists(file))
             {

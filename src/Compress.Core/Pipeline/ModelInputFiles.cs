@@ -43,6 +43,16 @@ public static class ModelInputFiles
             }
         }
 
+        if (model.Evaluate is { } evaluate)
+        {
+            // Evaluation data and labels decide whether the budget holds (and what tuning keeps in float).
+            IEnumerable<string> data = evaluate.DataPaths.SelectMany(p => DataPathGlob.IsGlob(p) ? DataPathGlob.Expand(p) : [p]);
+            foreach (string path in FilesUnder(data).Concat(evaluate.LabelsPath is null ? [] : [evaluate.LabelsPath]))
+            {
+                Add(path);
+            }
+        }
+
         return files;
     }
 
@@ -54,6 +64,7 @@ public static class ModelInputFiles
     public static IReadOnlyList<string> DataFilesOf(PassSpec pass) => pass switch
     {
         QuantizePassSpec { Calibration: { } calibration } => FilesUnder(calibration.ExpandDataPaths()),
+        ReconstructPassSpec reconstruct => FilesUnder(reconstruct.ExpandDataPaths()),
         _ => [],
     };
 

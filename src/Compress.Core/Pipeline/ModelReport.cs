@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Compress.Core.Evaluation;
 using Compress.Core.Passes;
 
 namespace Compress.Core.Pipeline;
@@ -37,4 +39,16 @@ public sealed class ModelReport
     public long DurationMs { get; set; }
 
     public required string ToolVersion { get; init; }
+
+    /// <summary>Metrics before/after against the spec's <c>evaluate</c> budget; null when the model has no <c>evaluate</c> block.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public EvaluationReport? Evaluation { get; set; }
+
+    /// <summary>The steps of accuracy tuning (on_failure: tune); null when tuning did not run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<TuningStep>? Tuning { get; set; }
+
+    /// <summary>SQNR of the weights quantized to int8/uint8 (float vs dequantized); null when no pass ran.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<WeightQuantizationError>? WeightSqnr { get; set; }
 }

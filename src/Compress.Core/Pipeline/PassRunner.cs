@@ -20,6 +20,8 @@ public static class PassRunner
         QuantizePassSpec { Mode: QuantizationMode.WeightOnly } quantize => [WeightOnlyQuantization.Run(model, ToWeightOnlyOptions(quantize))],
         Float16PassSpec float16 => [Float16Conversion.Run(model, ToFloat16Options(float16))],
         CleanupPassSpec cleanup => [GraphCleanup.Run(model, ToCleanupOptions(cleanup))],
+        PrunePassSpec prune => [ReconstructionPassRunner.RunPrune(model, prune)],
+        ReconstructPassSpec reconstruct => [ReconstructionPassRunner.RunReconstruct(model, reconstruct)],
         _ => throw new CompressException(pass.Location.Error(
             DiagnosticCodes.NotSupportedInThisVersion,
             $"The '{pass.Kind}' pass with these options is not supported by this version of Compress.")),

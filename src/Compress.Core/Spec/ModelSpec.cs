@@ -24,6 +24,12 @@ public sealed class ModelSpec
     /// <summary>Passes in the order they run; empty means the model is copied through and reported.</summary>
     public IReadOnlyList<PassSpec> Passes { get; init; } = [];
 
+    /// <summary>The <c>evaluate</c> block: accuracy budget checked after the passes; null when absent.</summary>
+    public EvaluateSpec? Evaluate { get; init; }
+
+    /// <summary>The <c>pack</c> key: <c>brotli</c> also ships <c>&lt;name&gt;.onnx.br</c>.</summary>
+    public Packing.PackFormat Pack { get; init; }
+
     /// <summary>Where the entry starts in the spec file.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.Unknown;
 }

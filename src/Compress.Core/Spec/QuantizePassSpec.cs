@@ -19,10 +19,10 @@ public sealed class QuantizePassSpec : PassSpec
     public static IReadOnlyList<string> DefaultOpTypesToQuantize { get; } = ["MatMul", "Gemm"];
 
     /// <summary>
-    /// Op types quantized when <c>op_types_to_quantize</c> is omitted in mode static: the ops that carry weights
-    /// (ORT's default is every op of its registries; Compress starts from the ops that matter for size and speed).
+    /// Op types quantized when <c>op_types_to_quantize</c> is omitted in mode static: every op the static pass
+    /// supports, as ORT's default is every op of its registries, so int8 chains are not broken by float islands.
     /// </summary>
-    public static IReadOnlyList<string> DefaultStaticOpTypesToQuantize { get; } = ["Conv", "MatMul", "Gemm"];
+    public static IReadOnlyList<string> DefaultStaticOpTypesToQuantize => Passes.StaticQuantizationOptions.SupportedOpTypes;
 
     /// <summary>Op types quantized when <c>op_types_to_quantize</c> is omitted in mode weight_only (ORT: MatMul).</summary>
     public static IReadOnlyList<string> DefaultWeightOnlyOpTypesToQuantize { get; } = ["MatMul", "Gemm"];

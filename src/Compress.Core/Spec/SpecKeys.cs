@@ -71,10 +71,10 @@ internal static class SpecKeys
 
     public static IReadOnlyList<string> TopLevel { get; } = [Version, Models];
 
-    public static IReadOnlyList<string> Model { get; } = [Name, Source, Output, Passes];
+    public static IReadOnlyList<string> Model { get; } = [Name, Source, Output, Passes, EvaluateKeys.Evaluate, PruneKeys.Pack];
 
     /// <summary>Pass names: the single key of each entry of <c>passes</c>.</summary>
-    public static IReadOnlyList<string> PassKinds { get; } = [QuantizePassSpec.PassKind, Float16PassSpec.PassKind, CleanupPassSpec.PassKind];
+    public static IReadOnlyList<string> PassKinds { get; } = [QuantizePassSpec.PassKind, Float16PassSpec.PassKind, CleanupPassSpec.PassKind, PrunePassSpec.PassKind, ReconstructPassSpec.PassKind];
 
     public static IReadOnlyList<string> QuantizeOptions { get; } =
     [
@@ -187,6 +187,8 @@ internal static class SpecKeys
         [QuantizePassSpec.PassKind] = QuantizeOptions,
         [Float16PassSpec.PassKind] = Float16Options,
         [CleanupPassSpec.PassKind] = CleanupOptions,
+        [PrunePassSpec.PassKind] = PruneKeys.PruneOptions,
+        [ReconstructPassSpec.PassKind] = PruneKeys.ReconstructOptions,
     };
 
     /// <summary>YAML spellings of <see cref="QuantizationMode"/>, exact (lower case).</summary>

@@ -141,6 +141,12 @@ internal sealed partial class SpecValidator
         string? source = ReadSource(Find(SpecKeys.Source), mapping, misspelt);
         string? output = ReadOutput(Find(SpecKeys.Output), name, Find(SpecKeys.Name));
         List<PassSpec> passes = ReadPasses(Find(SpecKeys.Passes));
+        EvaluateSpec? evaluate = Find(EvaluateKeys.Evaluate) is { } evaluateEntry ? EvaluateOptionsReader.Read(reader, specDirectory, evaluateEntry) : null;
+        Packing.PackFormat pack = Packing.PackFormat.None;
+        if (Find(PruneKeys.Pack) is { } packEntry)
+        {
+            reader.TryReadEnum(packEntry, PruneKeys.PackFormats, StringComparison.Ordinal, "pack format", out pack);
+        }
 
         if (reader.ErrorCount > errorsBefore || name is null || source is null || output is null)
         {
@@ -156,6 +162,8 @@ internal sealed partial class SpecValidator
             OutputPath = output,
             ReportPath = report,
             Passes = passes,
+            Evaluate = evaluate,
+            Pack = pack,
             Location = reader.Locate(mapping.Start),
         };
     }
@@ -378,6 +386,8 @@ internal sealed partial class SpecValidator
     {
         QuantizePassSpec.PassKind => QuantizeOptionsReader.Read(reader, specDirectory, passKey, options!),
         Float16PassSpec.PassKind => Float16OptionsReader.Read(reader, passKey, options),
+        PrunePassSpec.PassKind => PruneOptionsReader.Read(reader, passKey, options),
+        ReconstructPassSpec.PassKind => ReconstructOptionsReader.Read(reader, specDirectory, passKey, options),
         _ => CleanupOptionsReader.Read(reader, passKey, options),
     };
 

@@ -48,7 +48,7 @@ public sealed class SpecQuantizationContractTests
             Assert.That(quantize.PerChannel, Is.True);
             Assert.That(quantize.ActivationType, Is.EqualTo(QuantType.QUInt8));
             Assert.That(quantize.WeightType, Is.EqualTo(QuantType.QInt8));
-            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(ConvMatMulGemm));
+            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(Compress.Core.Passes.StaticQuantizationOptions.SupportedOpTypes));
             Assert.That(quantize.QuantizeBias, Is.True);
             Assert.That(quantize.WeightSymmetric, Is.Null);
             Assert.That(quantize.NodeOverrides, Is.Empty);

@@ -390,9 +390,9 @@ public sealed class SpecQuantizationErrorTests
     [Test]
     public void UnknownPassNameListsTheNewPasses()
     {
-        Diagnostic error = workspace.SingleError(SpecWorkspace.WithPass("      - prune: {}"), DiagnosticCodes.UnknownKey, 6, 9);
+        Diagnostic error = workspace.SingleError(SpecWorkspace.WithPass("      - distill: {}"), DiagnosticCodes.UnknownKey, 6, 9);
 
-        Assert.That(error.Message, Is.EqualTo("Unknown pass 'prune'. Known passes: quantize, float16, cleanup."));
+        Assert.That(error.Message, Is.EqualTo("Unknown pass 'distill'. Known passes: quantize, float16, cleanup, prune, reconstruct."));
     }
 
     [Test]

@@ -1,0 +1,166 @@
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Passes;
+using Compress.Core.Pipeline;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Evaluation;
+
+/// <summary>
+/// Meets an accuracy budget by keeping the most sensitive layers in float. Sensitivity is measured, not guessed:
+/// for each candidate layer the passes run from the original with only that layer excluded, and the drop of the
+/// relative output error is its contribution. Layers are then excluded in that order, one more per step (passes
+/// re-run from the original each time), until the budget holds.
+/// </summary>
+public static class AccuracyTuner
+{
+    /// <summary>Tunes the passes of one model.</summary>
+    /// <param name="original">The source model (not changed).</param>
+    /// <param name="passes">The model's passes as written in the spec.</param>
+    /// <param name="reference">The original's outputs on the evaluation data.</param>
+    /// <param name="budget">The budget to meet.</param>
+    /// <param name="untuned">The evaluation of the model compressed with the passes as written.</param>
+    /// <param name="maxExcluded">Keep at most this many layers in float; null: every candidate.</param>
+    public static TuningOutcome Tune(
+        ModelProto original,
+        IReadOnlyList<PassSpec> passes,
+        EvaluationReference reference,
+        EvaluateBudgetSpec budget,
+        EvaluationResult untuned,
+        int? maxExcluded = null)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(passes);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(budget);
+        ArgumentNullException.ThrowIfNull(untuned);
+
+        IReadOnlyList<(string Node, string OpType)> candidates = Candidates(original, passes);
+        var tried = new Dictionary<string, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)>(StringComparer.Ordinal);
+        var sensitivities = new List<LayerSensitivity>();
+        foreach ((string node, string opType) in candidates)
+        {
+            var run = Run(original, passes, [node], reference);
+            tried[node] = run;
+            sensitivities.Add(new LayerSensitivity(
+                node,
+                opType,
+                run.Result.After.RelativeError,
+                untuned.After.RelativeError - run.Result.After.RelativeError,
+                run.Result.After.Agreement));
+        }
+
+        sensitivities = [.. sensitivities.OrderByDescending(s => s.Sensitivity).ThenBy(s => s.Node, StringComparer.Ordinal)];
+        var steps = new List<TuningStep>();
+        var excluded = new List<string>();
+        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? last = null;
+        int limit = Math.Min(sensitivities.Count, maxExcluded ?? int.MaxValue);
+        for (int i = 0; i < limit; i++)
+        {
+            excluded.Add(sensitivities[i].Node);
+            var run = excluded.Count == 1 ? tried[excluded[0]] : Run(original, passes, excluded, reference);
+            bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
+            steps.Add(new TuningStep(i + 1, [.. excluded], run.Result.After, run.Result.AccuracyDrop, passed));
+            last = run;
+            if (passed)
+            {
+                break;
+            }
+        }
+
+        if (last is not { } final)
+        {
+            return new TuningOutcome
+            {
+                Succeeded = false,
+                Model = Run(original, passes, [], reference).Model,
+                PassReports = [],
+                Result = untuned,
+                Excluded = [],
+                Steps = steps,
+                Sensitivities = sensitivities,
+            };
+        }
+
+        return new TuningOutcome
+        {
+            Succeeded = steps[^1].Passed,
+            Model = final.Model,
+            PassReports = final.Reports,
+            Result = final.Result,
+            Excluded = [.. excluded],
+            Steps = steps,
+            Sensitivities = sensitivities,
+        };
+    }
+
+    /// <summary>
+    /// The named nodes (main graph and subgraphs) that a quantize pass would quantize or a float16 pass convert,
+    /// in graph order: the layers tuning may keep in float.
+    /// </summary>
+    public static IReadOnlyList<(string Node, string OpType)> Candidates(ModelProto model, IReadOnlyList<PassSpec> passes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(passes);
+        var candidates = new List<(string, string)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var constants = new HashSet<string>(StringComparer.Ordinal);
+        Visit(model.Graph);
+        return candidates;
+
+        void Visit(GraphProto graph)
+        {
+            constants.UnionWith(graph.Initializer.Select(i => i.Name));
+            constants.UnionWith(graph.Node.Where(n => n.OpType == "Constant").SelectMany(n => n.Output));
+            foreach (NodeProto node in graph.Node)
+            {
+                if (node.Name.Length > 0 && passes.Any(p => Selects(p, node)) && seen.Add(node.Name))
+                {
+                    candidates.Add((node.Name, node.OpType));
+                }
+
+                foreach (AttributeProto attribute in node.Attribute)
+                {
+                    if (attribute.G is { } subgraph)
+                    {
+                        Visit(subgraph);
+                    }
+
+                    foreach (GraphProto g in attribute.Graphs)
+                    {
+                        Visit(g);
+                    }
+                }
+            }
+        }
+
+        bool Selects(PassSpec pass, NodeProto node) => pass switch
+        {
+            QuantizePassSpec q => q.OpTypesToQuantize.Contains(node.OpType, StringComparer.Ordinal) && q.SelectsNode(node.Name),
+            // float16 converts every node; only those with weights are worth keeping in float.
+            Float16PassSpec f => !f.BlocksNode(node.OpType, node.Name) && node.Input.Any(constants.Contains),
+            _ => false,
+        };
+    }
+
+    /// <summary>Runs <paramref name="passes"/> on a copy of <paramref name="original"/>, as the pipeline does.</summary>
+    public static (ModelProto Model, IReadOnlyList<PassReport> Reports) RunPasses(ModelProto original, IReadOnlyList<PassSpec> passes)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(passes);
+        ModelProto copy = original.Clone();
+        var reports = new List<PassReport>();
+        foreach (PassSpec pass in passes)
+        {
+            reports.AddRange(PassRunner.Run(copy, pass));
+        }
+
+        return (copy, reports);
+    }
+
+    private static (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result) Run(
+        ModelProto original, IReadOnlyList<PassSpec> passes, IReadOnlyCollection<string> excluded, EvaluationReference reference)
+    {
+        (ModelProto model, IReadOnlyList<PassReport> reports) = RunPasses(original, [.. passes.Select(p => PassExclusion.WithExcluded(p, excluded))]);
+        return (model, reports, reference.Evaluate(model));
+    }
+}

@@ -1,0 +1,47 @@
+using System.Reflection;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Evaluation;
+
+/// <summary>
+/// Copies of pass specs that keep more nodes at their original precision: quantize passes get the nodes added to
+/// <c>nodes_to_exclude</c>, float16 passes to <c>node_block_list</c>; other passes are returned as they are.
+/// </summary>
+public static class PassExclusion
+{
+    /// <summary>Whether tuning can keep nodes of this pass at higher precision.</summary>
+    public static bool CanExclude(PassSpec pass) => pass is QuantizePassSpec or Float16PassSpec;
+
+    /// <summary>A copy of <paramref name="pass"/> that also leaves <paramref name="nodes"/> (exact names) alone.</summary>
+    public static PassSpec WithExcluded(PassSpec pass, IReadOnlyCollection<string> nodes)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        ArgumentNullException.ThrowIfNull(nodes);
+        string? listProperty = pass switch
+        {
+            QuantizePassSpec => nameof(QuantizePassSpec.NodesToExclude),
+            Float16PassSpec => nameof(Float16PassSpec.NodeBlockList),
+            _ => null,
+        };
+        if (listProperty is null || nodes.Count == 0)
+        {
+            return pass;
+        }
+
+        // Every settable property is copied, so options added to the specs later are kept without changes here.
+        PassSpec copy = (PassSpec)Activator.CreateInstance(pass.GetType())!;
+        foreach (PropertyInfo property in pass.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.CanWrite && property.GetIndexParameters().Length == 0)
+            {
+                property.SetValue(copy, property.GetValue(pass));
+            }
+        }
+
+        PropertyInfo list = pass.GetType().GetProperty(listProperty)!;
+        var existing = (IReadOnlyList<string>)list.GetValue(pass)!;
+        // Node names may contain glob characters; '[' is not special to NodeNameGlob, '*' and '?' are rare in names.
+        list.SetValue(copy, (IReadOnlyList<string>)[.. existing, .. nodes.Where(n => !existing.Contains(n, StringComparer.Ordinal))]);
+        return copy;
+    }
+}

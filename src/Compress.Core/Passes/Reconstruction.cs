@@ -1,0 +1,281 @@
+using System.Globalization;
+using Compress.Core.Calibration;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// Refits pruned layers with the original model as teacher: for each Gemm, MatMul or Conv whose weight
+/// differs from the original, the remaining weights (and bias) are solved by least squares so the layer,
+/// fed with the inputs it now gets in the pruned model, reproduces the original layer's outputs on
+/// calibration data. Each output neuron / channel is solved on its own support, so unstructured sparsity
+/// (and N:M patterns) stay exactly as they are; structured pruning keeps its shapes.
+/// </summary>
+/// <remarks>
+/// Per output: (A_SᵀA_S + λI) w = A_Sᵀy + λw₀, A = layer inputs with a column of ones for the bias, S the
+/// support, w₀ the pruned weights; λ = damping × mean diagonal of AᵀA. Pulling towards w₀ instead of 0
+/// keeps directions the calibration data does not excite, which matters when the layer has more inputs
+/// than there are samples. Conv rows are im2col patches at sampled output positions. Layers are refitted
+/// in graph order and each sees the inputs produced by the already refitted layers before it. The
+/// statistics are accumulated batch by batch, so memory is O(inputs²) whatever the number of samples.
+/// </remarks>
+public static class Reconstruction
+{
+    /// <summary>The name this pass uses in reports.</summary>
+    public const string PassName = "reconstruction";
+
+    /// <summary>Refits the pruned layers of <paramref name="model"/> in place.</summary>
+    public static PassReport Run(ModelProto model, ReconstructionTeacher teacher, CalibrationDataSet data, ReconstructionOptions options) =>
+        Reconstruct(model, teacher, data, options).Report;
+
+    /// <summary>Refits the pruned layers of <paramref name="model"/> in place and returns the per-layer errors.</summary>
+    /// <param name="model">The pruned model.</param>
+    /// <param name="teacher">The original model (with the kept outputs of structurally pruned layers).</param>
+    /// <param name="data">Calibration data opened for the model.</param>
+    /// <param name="options">Settings.</param>
+    public static ReconstructionResult Reconstruct(ModelProto model, ReconstructionTeacher teacher, CalibrationDataSet data, ReconstructionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(teacher);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var graph = new ModelGraph(model);
+        var teacherGraph = new ModelGraph(teacher.Model);
+        var report = new PassReport(PassName);
+        var layers = new List<ReconstructionLayer>();
+        foreach (GraphNode node in graph.AllNodes().ToList())
+        {
+            NodeProto n = node.Node;
+            if (!ModelGraph.IsDefaultDomain(n.Domain) || n.OpType is not ("Gemm" or "MatMul" or "Conv"))
+            {
+                continue;
+            }
+
+            string label = MagnitudePruningWeight.NodeLabel(n);
+            MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out _);
+            GraphNode? original = teacherGraph.AllNodes().Where(t => t.Node.OpType == n.OpType && MagnitudePruningWeight.NodeLabel(t.Node) == label).Select(t => (GraphNode?)t).FirstOrDefault();
+            MagnitudePruningWeight? originalWeight = original is { } o ? MagnitudePruningWeight.Resolve(teacherGraph, o, out _) : null;
+            if (weight is null || originalWeight is null || Same(weight, originalWeight))
+            {
+                continue;
+            }
+
+            string? glob = options.NodesToExclude.FirstOrDefault(g => NodeNameGlob.IsMatch(g, label));
+            string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'" : Unsupported(graph, node, weight, original!.Value, originalWeight, teacher);
+            if (reason is not null)
+            {
+                report.AddSkipped(MagnitudePruning.Skipped(node, reason));
+                continue;
+            }
+
+            ReconstructionLayer layer = Refit(graph, teacher, data, options, node, weight, original!.Value, originalWeight);
+            layers.Add(layer);
+            report.AddCount("layers_reconstructed");
+            report.AddCount("outputs_refitted", layer.Outputs);
+            report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{label} ({n.OpType}): relative output error {layer.ErrorBefore:G4} -> {layer.ErrorAfter:G4} on {layer.Rows} rows"));
+        }
+
+        report.AddNote($"teacher: the model before pruning; {data.SampleCount} calibration samples");
+        return new ReconstructionResult(report, layers);
+    }
+
+    private static bool Same(MagnitudePruningWeight a, MagnitudePruningWeight b) =>
+        a.Constant.Dims.SequenceEqual(b.Constant.Dims) && a.Read().AsSpan().SequenceEqual(b.Read());
+
+    private static string? Unsupported(ModelGraph graph, GraphNode node, MagnitudePruningWeight weight, GraphNode original, MagnitudePruningWeight originalWeight, ReconstructionTeacher teacher)
+    {
+        NodeProto n = node.Node;
+        if (node.Graph != graph.Main || original.Graph != original.Graph.Model.Main)
+        {
+            return "it is inside a subgraph, whose tensors cannot be read as outputs";
+        }
+
+        if (weight.Nodes.Count != 1)
+        {
+            return "its weight is shared with other nodes";
+        }
+
+        if (n.OpType == "Gemm" && (ModelGraph.GetInt(n, "transA", 0) != 0 || ModelGraph.GetFloat(n, "alpha", 1) != 1 || (n.Input.Count > 2 && ModelGraph.GetFloat(n, "beta", 1) != 1)))
+        {
+            return "Gemm with transA, alpha or beta other than the defaults";
+        }
+
+        if (n.OpType == "Conv" && (ModelGraph.GetInt(n, "group", 1) != 1 || weight.Constant.Dims.Count != 4))
+        {
+            return "only 2-D Conv with group 1 is refitted";
+        }
+
+        if (n.Input.Count > 2 && n.Input[2].Length > 0 && Bias(graph, node, weight.Rows) is null)
+        {
+            return "its bias is not a per-output constant read only there";
+        }
+
+        IReadOnlyList<int>? kept = teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n));
+        int outputs = kept?.Count ?? originalWeight.Rows;
+        return outputs == weight.Rows ? null : "its outputs do not correspond to the original layer's";
+    }
+
+    private static ConstantTensor? Bias(ModelGraph graph, GraphNode node, int rows)
+    {
+        NodeProto n = node.Node;
+        if (n.Input.Count <= 2 || n.Input[2].Length == 0)
+        {
+            return null;
+        }
+
+        ConstantTensor? c = node.Graph.FindConstant(n.Input[2]);
+        return c?.Value is { } v && c.DataType == TensorProto.Types.DataType.Float && TensorData.ElementCount(v) == rows
+            && graph.FindUses(c.Owner, c.Name).Count == 1 ? c : null;
+    }
+
+    private static ReconstructionLayer Refit(ModelGraph graph, ReconstructionTeacher teacher, CalibrationDataSet data, ReconstructionOptions options, GraphNode node, MagnitudePruningWeight weight, GraphNode original, MagnitudePruningWeight originalWeight)
+    {
+        NodeProto n = node.Node;
+        ModelProto model = graph.Model;
+        ConstantTensor? bias = Bias(graph, node, weight.Rows);
+        int[] kept = [.. teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) ?? Enumerable.Range(0, originalWeight.Rows)];
+        var system = new ReconstructionSystem(weight.Columns, weight.Rows, bias is not null);
+        var patch = new float[weight.Columns];
+        var target = new float[weight.Rows];
+        using (var inputs = new ReconstructionCapture(model, n.Input[0]))
+        using (var outputs = new ReconstructionCapture(teacher.Model, original.Node.Output[0]))
+        {
+            foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
+            {
+                using (batch)
+                {
+                    float[] x = inputs.Read(batch, out long[] xShape);
+                    float[] y = outputs.Read(batch, out long[] yShape);
+                    if (n.OpType == "Conv")
+                    {
+                        AddConvRows(system, n, weight, options, batch.FirstSample, x, xShape, y, yShape, kept, patch, target);
+                    }
+                    else
+                    {
+                        AddDenseRows(system, weight.Columns, x, y, (int)yShape[^1], kept, target);
+                    }
+                }
+            }
+        }
+
+        float[] values = weight.Read();
+        float[]? biasValues = bias is null ? null : TensorData.ReadFloats(bias.Value!);
+        var refitted = new double[weight.Rows][];
+        for (int row = 0; row < weight.Rows; row++)
+        {
+            var w = new double[system.Size];
+            for (int c = 0; c < weight.Columns; c++)
+            {
+                w[c] = values[weight.Index(row, c)];
+            }
+
+            if (biasValues is not null)
+            {
+                w[weight.Columns] = biasValues[row];
+            }
+
+            refitted[row] = w;
+        }
+
+        (double[] before, double[] after) = system.SolveAll(refitted, options.Damping);
+
+        for (int row = 0; row < weight.Rows; row++)
+        {
+            for (int c = 0; c < weight.Columns; c++)
+            {
+                values[weight.Index(row, c)] = (float)refitted[row][c];
+            }
+
+            if (biasValues is not null)
+            {
+                biasValues[row] = (float)refitted[row][weight.Columns];
+            }
+        }
+
+        weight.Write(values);
+        if (bias is not null)
+        {
+            ModelGraph.ReplaceConstant(bias, TensorData.CreateFloat(bias.Name, bias.Dims.ToArray(), biasValues));
+        }
+
+        double energy = Math.Max(system.TargetEnergy, double.Epsilon);
+        return new ReconstructionLayer(MagnitudePruningWeight.NodeLabel(n), n.OpType, weight.Rows, weight.Columns, system.Rows, before.Sum() / energy, after.Sum() / energy);
+    }
+
+    private static void AddDenseRows(ReconstructionSystem system, int inputs, float[] x, float[] y, int originalOutputs, int[] kept, float[] target)
+    {
+        int rows = x.Length / inputs;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < kept.Length; j++)
+            {
+                target[j] = y[((long)r * originalOutputs) + kept[j]];
+            }
+
+            system.Add(x.AsSpan(r * inputs, inputs), target);
+        }
+    }
+
+    private static void AddConvRows(ReconstructionSystem system, NodeProto node, MagnitudePruningWeight weight, ReconstructionOptions options, int firstSample, float[] x, long[] xShape, float[] y, long[] yShape, int[] kept, float[] patch, float[] target)
+    {
+        int samples = (int)xShape[0], channels = (int)xShape[1], height = (int)xShape[2], width = (int)xShape[3];
+        int originalOutputs = (int)yShape[1], outHeight = (int)yShape[2], outWidth = (int)yShape[3];
+        int kh = (int)weight.Constant.Dims[2], kw = (int)weight.Constant.Dims[3];
+        long[] strides = Ints(node, "strides", [1, 1]);
+        long[] dilations = Ints(node, "dilations", [1, 1]);
+        (int padTop, int padLeft) = Pads(node, height, width, outHeight, outWidth, kh, kw, strides, dilations);
+        int positions = outHeight * outWidth;
+        int taken = Math.Min(options.PositionsPerSample, positions);
+        int spacing = Math.Max(1, positions / taken);
+        for (int s = 0; s < samples; s++)
+        {
+            int offset = (firstSample + s) % spacing;
+            for (int i = 0; i < taken; i++)
+            {
+                int position = (int)((((long)i * positions / taken) + offset) % positions);
+                int oh = position / outWidth, ow = position % outWidth;
+                int p = 0;
+                for (int c = 0; c < channels; c++)
+                {
+                    for (int ki = 0; ki < kh; ki++)
+                    {
+                        int ih = (int)((oh * strides[0]) - padTop + (ki * dilations[0]));
+                        for (int kj = 0; kj < kw; kj++, p++)
+                        {
+                            int iw = (int)((ow * strides[1]) - padLeft + (kj * dilations[1]));
+                            bool inside = ih >= 0 && ih < height && iw >= 0 && iw < width;
+                            patch[p] = inside ? x[((((long)s * channels) + c) * height * width) + ((long)ih * width) + iw] : 0f;
+                        }
+                    }
+                }
+
+                for (int j = 0; j < kept.Length; j++)
+                {
+                    target[j] = y[((((long)s * originalOutputs) + kept[j]) * positions) + position];
+                }
+
+                system.Add(patch, target);
+            }
+        }
+    }
+
+    private static (int Top, int Left) Pads(NodeProto node, int height, int width, int outHeight, int outWidth, int kh, int kw, long[] strides, long[] dilations)
+    {
+        string autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            int totalH = Math.Max(0, (int)(((outHeight - 1) * strides[0]) + ((kh - 1) * dilations[0]) + 1 - height));
+            int totalW = Math.Max(0, (int)(((outWidth - 1) * strides[1]) + ((kw - 1) * dilations[1]) + 1 - width));
+            return autoPad == "SAME_UPPER" ? (totalH / 2, totalW / 2) : (totalH - (totalH / 2), totalW - (totalW / 2));
+        }
+
+        long[] pads = Ints(node, "pads", [0, 0, 0, 0]);
+        return autoPad == "VALID" ? (0, 0) : ((int)pads[0], (int)pads[1]);
+    }
+
+    private static long[] Ints(NodeProto node, string name, long[] fallback) =>
+        node.Attribute.FirstOrDefault(a => a.Name == name) is { } a && a.Ints.Count > 0 ? [.. a.Ints] : fallback;
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+using Compress.Core.Spec;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// Structured pruning: removes whole output neurons of Gemm/MatMul and output channels of Conv
+/// (group 1) — the ones with the smallest weight-row norm — and shrinks everything that depends on
+/// them: the layer's bias, per-channel BatchNormalization parameters and Add/Mul constants on the way,
+/// pass-through operators (Relu, pooling, Dropout, …), Flatten (each channel is a block of the flattened
+/// features), and the input dimension of the next Gemm/MatMul/Conv. The model really gets smaller.
+/// </summary>
+/// <remarks>
+/// A layer is left alone (and reported as skipped) when its channels reach a graph output, an Add with
+/// another branch (a residual: both branches would have to be pruned alike), a Reshape, Concat or any
+/// other operator that cannot follow a shrinking channel dimension, or a subgraph. Layers run in graph
+/// order, so a layer whose inputs shrank is itself pruned next on its current weights.
+/// </remarks>
+public static class StructuredPruning
+{
+    /// <summary>The name this pass uses in reports.</summary>
+    public const string PassName = "structured_pruning";
+
+    /// <summary>Prunes <paramref name="model"/> in place and remembers the unpruned model for reconstruction.</summary>
+    public static PassReport Run(ModelProto model, StructuredPruningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ReconstructionTeacher teacher = ReconstructionTeacher.Remember(model);
+        var graph = new ModelGraph(model);
+        var report = new PassReport(PassName);
+        long removedTotal = 0;
+        foreach (GraphNode node in graph.AllNodes().ToList())
+        {
+            NodeProto n = node.Node;
+            if (!ModelGraph.IsDefaultDomain(n.Domain) || !options.OpTypes.Contains(n.OpType))
+            {
+                continue;
+            }
+
+            string label = MagnitudePruningWeight.NodeLabel(n);
+            string? glob = options.NodesToExclude.FirstOrDefault(g => NodeNameGlob.IsMatch(g, label));
+            string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'"
+                : node.Graph != graph.Main ? "it is inside a subgraph (structured pruning edits the main graph only)"
+                : null;
+            if (reason is null && TryPrune(graph, node, options, out reason, out int before, out int kept, out long removed) is { } keptOutputs)
+            {
+                teacher.RecordKeptOutputs(label, keptOutputs);
+                removedTotal += removed;
+                report.AddCount("layers_pruned");
+                report.AddCount("outputs_removed", before - kept);
+                report.AddNote($"{label} ({n.OpType}): {before} -> {kept} outputs, {removed} parameters removed");
+                continue;
+            }
+
+            report.AddSkipped(MagnitudePruning.Skipped(node, reason!));
+        }
+
+        report.AddCount("parameters_removed", removedTotal);
+        report.AddNote(string.Create(CultureInfo.InvariantCulture, $"ratio {options.Ratio}, importance {options.Norm} norm of each output's weights"));
+        return report;
+    }
+
+    private static int[]? TryPrune(ModelGraph graph, GraphNode node, StructuredPruningOptions options, out string? reason, out int before, out int kept, out long removed)
+    {
+        NodeProto n = node.Node;
+        before = kept = 0;
+        removed = 0;
+        MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out reason);
+        if (weight is null)
+        {
+            return null;
+        }
+
+        if (weight.Nodes.Count != 1 || weight.Constant.Owner != graph.Main)
+        {
+            reason = "its weight is shared with other nodes or defined in another graph";
+            return null;
+        }
+
+        if (n.OpType == "Conv" && ModelGraph.GetInt(n, "group", 1) != 1)
+        {
+            reason = "it is a grouped/depthwise Conv (its outputs are tied to its inputs)";
+            return null;
+        }
+
+        before = weight.Rows;
+        int remove = (int)Math.Floor((options.Ratio * before) + 1e-9);
+        if (remove == 0 || remove >= before)
+        {
+            reason = $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} removes no output of its {before}";
+            return null;
+        }
+
+        (StructuredPruningLayout layout, int rank) = n.OpType switch
+        {
+            "Conv" => (StructuredPruningLayout.Channels, weight.Constant.Dims.Count),
+            "Gemm" => (StructuredPruningLayout.Features, 2),
+            _ => (StructuredPruningLayout.LastAxis, 0),
+        };
+        (ConstantTensor, int)? bias = null;
+        if (n.Input.Count > 2 && n.Input[2].Length > 0)
+        {
+            ConstantTensor? c = graph.Main.FindConstant(n.Input[2]);
+            bool scalar = c?.Value is { } v && TensorData.ElementCount(v) == 1;
+            bias = scalar ? null : StructuredPruningPlan.ChannelVector(graph, n, 2, rank: 1, axis: 0, before);
+            if (!scalar && bias is null)
+            {
+                reason = "its bias is not a per-output constant read only there";
+                return null;
+            }
+        }
+
+        reason = StructuredPruningPlan.Trace(graph, n.Output[0], layout, rank, before, out StructuredPruningPlan plan);
+        if (reason is not null)
+        {
+            return null;
+        }
+
+        int[] keep = Importance(weight, options.Norm);
+        kept = before - remove;
+        keep = [.. keep.Take(kept).Order()];
+
+        removed += ShrinkRows(weight, keep);
+        if (bias is { } b)
+        {
+            removed += ShrinkAxis(b.Item1, b.Item2, keep);
+        }
+
+        foreach ((ConstantTensor constant, int axis) in plan.ChannelVectors)
+        {
+            removed += ShrinkAxis(constant, axis, keep);
+        }
+
+        foreach (MagnitudePruningWeight sink in plan.Sinks)
+        {
+            removed += ShrinkColumns(sink, keep, before);
+        }
+
+        // Declared shapes of the traced tensors are stale now; ORT infers them again.
+        var stale = new HashSet<string>(plan.Tensors, StringComparer.Ordinal);
+        for (int i = graph.Main.Graph.ValueInfo.Count - 1; i >= 0; i--)
+        {
+            if (stale.Contains(graph.Main.Graph.ValueInfo[i].Name))
+            {
+                graph.Main.Graph.ValueInfo.RemoveAt(i);
+            }
+        }
+
+        return keep;
+    }
+
+    /// <summary>Output indices from most to least important (ties: lower index first).</summary>
+    private static int[] Importance(MagnitudePruningWeight weight, StructuredPruningNorm norm)
+    {
+        float[] values = weight.Read();
+        var score = new double[weight.Rows];
+        for (int r = 0; r < weight.Rows; r++)
+        {
+            double s = 0;
+            for (int c = 0; c < weight.Columns; c++)
+            {
+                double w = values[weight.Index(r, c)];
+                s += norm == StructuredPruningNorm.L1 ? Math.Abs(w) : w * w;
+            }
+
+            score[r] = s;
+        }
+
+        return [.. Enumerable.Range(0, weight.Rows).OrderByDescending(r => score[r]).ThenBy(r => r)];
+    }
+
+    private static long ShrinkRows(MagnitudePruningWeight weight, int[] keep)
+    {
+        float[] values = weight.Read();
+        long[] dims = [.. weight.Constant.Dims];
+        var result = new float[(long)keep.Length * weight.Columns];
+        for (int t = 0; t < keep.Length; t++)
+        {
+            for (int c = 0; c < weight.Columns; c++)
+            {
+                int index = weight.RowsAreContiguous ? (t * weight.Columns) + c : (c * keep.Length) + t;
+                result[index] = values[weight.Index(keep[t], c)];
+            }
+        }
+
+        dims[weight.RowsAreContiguous ? 0 : 1] = keep.Length;
+        return Replace(weight.Constant, dims, result, values.Length);
+    }
+
+    /// <summary>Keeps, for every output of a consuming layer, the input blocks of the kept channels.</summary>
+    private static long ShrinkColumns(MagnitudePruningWeight weight, int[] keep, int channels)
+    {
+        float[] values = weight.Read();
+        long[] dims = [.. weight.Constant.Dims];
+        int block = weight.Columns / channels;
+        int columns = keep.Length * block;
+        var result = new float[(long)weight.Rows * columns];
+        for (int r = 0; r < weight.Rows; r++)
+        {
+            for (int t = 0; t < keep.Length; t++)
+            {
+                for (int j = 0; j < block; j++)
+                {
+                    int c = (t * block) + j;
+                    int index = weight.RowsAreContiguous ? (r * columns) + c : (c * weight.Rows) + r;
+                    result[index] = values[weight.Index(r, (keep[t] * block) + j)];
+                }
+            }
+        }
+
+        if (weight.RowsAreContiguous)
+        {
+            dims[1] = weight.Nodes[0].Node.OpType == "Conv" ? keep.Length : columns;
+        }
+        else
+        {
+            dims[0] = columns;
+        }
+
+        return Replace(weight.Constant, dims, result, values.Length);
+    }
+
+    private static long ShrinkAxis(ConstantTensor constant, int axis, int[] keep)
+    {
+        float[] values = TensorData.ReadFloats(constant.Value!);
+        long[] dims = [.. constant.Dims];
+        long inner = dims.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
+        long outer = dims.Take(axis).Aggregate(1L, (a, b) => a * b);
+        long channels = dims[axis];
+        var result = new float[outer * keep.Length * inner];
+        long p = 0;
+        for (long o = 0; o < outer; o++)
+        {
+            foreach (int k in keep)
+            {
+                Array.Copy(values, ((o * channels) + k) * inner, result, p, inner);
+                p += inner;
+            }
+        }
+
+        dims[axis] = keep.Length;
+        return Replace(constant, dims, result, values.Length);
+    }
+
+    private static long Replace(ConstantTensor constant, long[] dims, float[] values, long before)
+    {
+        ModelGraph.ReplaceConstant(constant, TensorData.CreateFloat(constant.Name, dims, values));
+        return before - values.Length;
+    }
+}

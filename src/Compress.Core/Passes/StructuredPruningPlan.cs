@@ -1,0 +1,230 @@
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// What removing output channels of one layer touches: tensors whose channel dimension shrinks
+/// (traced through pass-through operators), per-channel constants (bias, BatchNormalization
+/// parameters, per-channel Add/Mul operands) and the weights of the layers that read the channels.
+/// Built by following the consumers of the layer's output; <see cref="Trace"/> gives the reason when
+/// some consumer cannot follow (a residual Add, a Reshape, a graph output…).
+/// </summary>
+internal sealed class StructuredPruningPlan
+{
+    private static readonly HashSet<string> Elementwise = new(StringComparer.Ordinal)
+    {
+        "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "HardSigmoid", "HardSwish",
+        "Gelu", "Mish", "Identity", "Dropout", "Abs", "Neg", "Clip", "ThresholdedRelu", "Erf", "Exp", "Floor", "Ceil", "Round", "Sqrt", "Cast",
+    };
+
+    private static readonly HashSet<string> Pools = new(StringComparer.Ordinal)
+    {
+        "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool", "GlobalLpPool",
+    };
+
+    private static readonly HashSet<string> Binary = new(StringComparer.Ordinal) { "Add", "Sub", "Mul", "Div" };
+
+    /// <summary>Tensors whose channel dimension shrinks (their value_info goes stale).</summary>
+    public List<string> Tensors { get; } = [];
+
+    /// <summary>Per-channel constants: the constant and the axis of it that holds the channels.</summary>
+    public List<(ConstantTensor Constant, int Axis)> ChannelVectors { get; } = [];
+
+    /// <summary>Weights of consuming layers whose inputs shrink.</summary>
+    public List<MagnitudePruningWeight> Sinks { get; } = [];
+
+    /// <summary>Follows <paramref name="output"/> (channels = <paramref name="channels"/>); null when every consumer can follow, else the reason.</summary>
+    public static string? Trace(ModelGraph graph, string output, StructuredPruningLayout layout, int rank, int channels, out StructuredPruningPlan plan)
+    {
+        plan = new StructuredPruningPlan();
+        var work = new Queue<(string Tensor, StructuredPruningLayout Layout, int Rank)>();
+        work.Enqueue((output, layout, rank));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        GraphScope main = graph.Main;
+        while (work.Count > 0)
+        {
+            (string tensor, StructuredPruningLayout at, int r) = work.Dequeue();
+            if (!seen.Add(tensor))
+            {
+                continue;
+            }
+
+            plan.Tensors.Add(tensor);
+            if (main.IsGraphOutput(tensor))
+            {
+                return $"its outputs reach the graph output '{tensor}', whose shape must stay";
+            }
+
+            foreach (GraphNode use in graph.FindUses(main, tensor))
+            {
+                if (use.Graph != main)
+                {
+                    return $"'{tensor}' is read inside the subgraph {use.Graph.Path}";
+                }
+
+                string? reason = Follow(graph, plan, use.Node, tensor, at, r, channels, work);
+                if (reason is not null)
+                {
+                    return reason;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Follow(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, string tensor, StructuredPruningLayout at, int rank, int channels, Queue<(string, StructuredPruningLayout, int)> work)
+    {
+        string who = $"{node.OpType} {MagnitudePruningWeight.NodeLabel(node)}";
+        if (!ModelGraph.IsDefaultDomain(node.Domain))
+        {
+            return $"{who} (domain {node.Domain}) reads the pruned channels";
+        }
+
+        bool onlyFirstInput = node.Input.IndexOf(tensor) == 0 && node.Input.Count(i => i == tensor) == 1;
+        if (Elementwise.Contains(node.OpType) || (Pools.Contains(node.OpType) && at == StructuredPruningLayout.Channels))
+        {
+            if (!onlyFirstInput || (node.OpType == "PRelu" && !IsScalarConstant(graph, node, 1)))
+            {
+                return $"{who} reads the pruned channels in a way that cannot follow them";
+            }
+
+            if (node.Output.Skip(1).Any(o => o.Length > 0 && graph.IsUsed(graph.Main, o)))
+            {
+                return $"{who} has a second output in use (mask or indices)";
+            }
+
+            work.Enqueue((node.Output[0], at, rank));
+            return null;
+        }
+
+        switch (node.OpType)
+        {
+            case "BatchNormalization" when onlyFirstInput && at is StructuredPruningLayout.Channels or StructuredPruningLayout.Features:
+                for (int i = 1; i < Math.Min(5, node.Input.Count); i++)
+                {
+                    if (ChannelVector(graph, node, i, rank: 1, axis: 0, channels) is not { } vector)
+                    {
+                        return $"{who}: parameter {i} is not a per-channel constant read only there";
+                    }
+
+                    plan.ChannelVectors.Add(vector);
+                }
+
+                if (node.Output.Skip(1).Any(o => o.Length > 0))
+                {
+                    return $"{who} is in training mode (running statistics are outputs)";
+                }
+
+                work.Enqueue((node.Output[0], at, rank));
+                return null;
+            case var op when Binary.Contains(op):
+                int other = node.Input[0] == tensor ? 1 : 0;
+                if (node.Input.Count != 2 || node.Input[other] == tensor)
+                {
+                    return $"{who} combines the pruned channels with themselves";
+                }
+
+                ConstantTensor? constant = graph.Main.FindConstant(node.Input[other]);
+                if (constant?.Value is null)
+                {
+                    return $"{who} adds another branch '{node.Input[other]}' (a residual): both branches would have to lose the same channels";
+                }
+
+                if (TensorData.ElementCount(constant.Value) != 1)
+                {
+                    int axis = ConstantChannelAxis(constant.Dims, at, rank, channels);
+                    if (axis < 0 || graph.FindUses(constant.Owner, constant.Name).Count != 1)
+                    {
+                        return $"{who}: its constant operand '{constant.Name}' [{string.Join(",", constant.Dims)}] is not a per-channel vector read only there";
+                    }
+
+                    plan.ChannelVectors.Add((constant, axis));
+                }
+
+                work.Enqueue((node.Output[0], at, rank));
+                return null;
+            case "Flatten" when onlyFirstInput && ModelGraph.GetInt(node, "axis", 1) == 1 && at is StructuredPruningLayout.Channels or StructuredPruningLayout.Features:
+                work.Enqueue((node.Output[0], StructuredPruningLayout.Flattened, 2));
+                return null;
+            case "Gemm" or "MatMul" when onlyFirstInput && at != StructuredPruningLayout.Channels && ModelGraph.GetInt(node, "transA", 0) == 0:
+            case "Conv" when onlyFirstInput && at == StructuredPruningLayout.Channels && ModelGraph.GetInt(node, "group", 1) == 1:
+                return AddSink(graph, plan, node, at, channels, who);
+            default:
+                return $"{who} reads the pruned channels and cannot follow them";
+        }
+    }
+
+    private static string? AddSink(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, StructuredPruningLayout at, int channels, string who)
+    {
+        MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, new GraphNode(graph.Main, node), out string? reason);
+        if (weight is null)
+        {
+            return $"{who} reads the pruned channels but {reason}";
+        }
+
+        if (weight.Nodes.Count != 1)
+        {
+            return $"{who} reads the pruned channels but its weight is shared with other nodes";
+        }
+
+        bool fits = at == StructuredPruningLayout.Flattened
+            ? weight.Columns % channels == 0
+            : node.OpType == "Conv" ? weight.Constant.Dims[1] == channels : weight.Columns == channels;
+        if (!fits)
+        {
+            return $"{who} has {weight.Columns} inputs per output, which does not match {channels} channels";
+        }
+
+        plan.Sinks.Add(weight);
+        return null;
+    }
+
+    /// <summary>The constant at input <paramref name="input"/> of <paramref name="node"/> when it has exactly <paramref name="channels"/> elements on one axis and is read only there.</summary>
+    public static (ConstantTensor, int)? ChannelVector(ModelGraph graph, NodeProto node, int input, int rank, int axis, int channels)
+    {
+        if (input >= node.Input.Count || node.Input[input].Length == 0)
+        {
+            return null;
+        }
+
+        ConstantTensor? constant = graph.Main.FindConstant(node.Input[input]);
+        if (constant?.Value is null || constant.DataType != TensorProto.Types.DataType.Float || graph.FindUses(constant.Owner, constant.Name).Count != 1)
+        {
+            return null;
+        }
+
+        IReadOnlyList<long> dims = constant.Dims;
+        if (dims.Count == rank && dims[axis] == channels && TensorData.ElementCount(constant.Value) == channels)
+        {
+            return (constant, axis);
+        }
+
+        // Gemm's C may be [1, M].
+        int only = dims.ToList().FindIndex(d => d == channels);
+        return only >= 0 && TensorData.ElementCount(constant.Value) == channels ? (constant, only) : null;
+    }
+
+    /// <summary>The axis of a broadcast constant that lines up with the channel axis, or −1 when it does not broadcast per channel.</summary>
+    private static int ConstantChannelAxis(IReadOnlyList<long> dims, StructuredPruningLayout at, int rank, int channels)
+    {
+        if (at == StructuredPruningLayout.Flattened)
+        {
+            return -1;
+        }
+
+        // Numpy broadcasting aligns from the right.
+        int outputAxis = at == StructuredPruningLayout.LastAxis ? -1 : 1;
+        int axis = at == StructuredPruningLayout.LastAxis ? dims.Count - 1 : dims.Count - (rank - outputAxis);
+        if (axis < 0 || axis >= dims.Count || dims[axis] != channels)
+        {
+            return -1;
+        }
+
+        return dims.Where((d, i) => i != axis).All(d => d == 1) ? axis : -1;
+    }
+
+    private static bool IsScalarConstant(ModelGraph graph, NodeProto node, int input) =>
+        input < node.Input.Count && graph.Main.FindConstant(node.Input[input]) is { Value: { } v } && TensorData.ElementCount(v) == 1;
+}

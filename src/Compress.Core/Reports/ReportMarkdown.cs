@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Compress.Core.Reports;
+
+/// <summary>The Markdown summary of a model report (<c>&lt;name&gt;.report.md</c>), rendered from the report JSON.</summary>
+public static class ReportMarkdown
+{
+    private static readonly (string Key, string Label)[] MetricRows =
+    [
+        ("accuracy", "top-1 accuracy"),
+        ("top_k_accuracy", "top-k accuracy"),
+        ("agreement", "top-1 agreement with the original"),
+        ("cosine", "cosine similarity"),
+        ("max_abs_error", "max absolute error"),
+        ("mean_abs_error", "mean absolute error"),
+        ("relative_error", "relative error (L2)"),
+    ];
+
+    /// <summary>Renders the summary; <paramref name="charts"/> are PNG file names (next to the .md) to embed.</summary>
+    public static string Render(JsonElement report, IReadOnlyList<string>? charts = null)
+    {
+        var md = new StringBuilder();
+        string name = Text(report, "name");
+        md.Append(CultureInfo.InvariantCulture, $"# {name}: compression report\n\n");
+        md.Append("| | |\n|---|---|\n");
+        md.Append(CultureInfo.InvariantCulture, $"| source | `{Text(report, "source")}` |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| output | `{Text(report, "output")}` |\n");
+        long sourceBytes = Long(report, "source_bytes"), outputBytes = Long(report, "output_bytes");
+        md.Append(CultureInfo.InvariantCulture, $"| size | {sourceBytes:N0} B → {outputBytes:N0} B ({(sourceBytes == 0 ? 0 : 100.0 * outputBytes / sourceBytes):F1} %) |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| parameters | {Long(report, "parameters"):N0} |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| nodes quantized | {Long(report, "nodes_quantized"):N0} |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| duration | {Long(report, "duration_ms"):N0} ms |\n");
+        md.Append(CultureInfo.InvariantCulture, $"| tool version | {Text(report, "tool_version")} |\n\n");
+
+        if (report.TryGetProperty("passes", out JsonElement passes) && passes.GetArrayLength() > 0)
+        {
+            md.Append("## Passes\n\n| pass | nodes quantized | weights quantized | parameters quantized | skipped |\n|---|---:|---:|---:|---:|\n");
+            foreach (JsonElement pass in passes.EnumerateArray())
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {Text(pass, "pass")} | {Long(pass, "nodes_quantized")} | {Long(pass, "weights_quantized")} | {Long(pass, "parameters_quantized"):N0} | {(pass.TryGetProperty("skipped_nodes", out JsonElement s) ? s.GetArrayLength() : 0)} |\n");
+            }
+
+            md.Append('\n');
+        }
+
+        if (report.TryGetProperty("evaluation", out JsonElement evaluation) && evaluation.ValueKind == JsonValueKind.Object)
+        {
+            AppendEvaluation(md, evaluation);
+        }
+
+        if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
+        {
+            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget |\n|---:|---|---:|---:|---:|---|\n");
+            foreach (JsonElement step in tuning.EnumerateArray())
+            {
+                string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
+                JsonElement metric = step.GetProperty("metric");
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} |\n");
+            }
+
+            md.Append('\n');
+        }
+
+        if (report.TryGetProperty("weight_sqnr", out JsonElement weights) && weights.ValueKind == JsonValueKind.Array && weights.GetArrayLength() > 0)
+        {
+            md.Append("## Quantized weights\n\n| tensor | elements | SQNR (dB) |\n|---|---:|---:|\n");
+            foreach (JsonElement weight in weights.EnumerateArray())
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| `{Text(weight, "tensor")}` | {Long(weight, "elements"):N0} | {Number(weight, "sqnr_db")} |\n");
+            }
+
+            md.Append('\n');
+        }
+
+        if (charts is { Count: > 0 })
+        {
+            md.Append("## Charts\n\n");
+            foreach (string chart in charts)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"![{Path.GetFileNameWithoutExtension(chart)}]({chart})\n\n");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static void AppendEvaluation(StringBuilder md, JsonElement evaluation)
+    {
+        bool passed = evaluation.GetProperty("passed").GetBoolean();
+        md.Append("## Evaluation\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"Output `{Text(evaluation, "output")}` on {Long(evaluation, "samples")} samples, {(evaluation.GetProperty("labels").GetBoolean() ? "with labels" : "compared with the original (no labels)")}. ");
+        md.Append(CultureInfo.InvariantCulture, $"Budget **{(passed ? "met" : "missed")}** (on_failure: {Text(evaluation, "on_failure")}).\n\n");
+        md.Append("| budget | limit |\n|---|---:|\n");
+        foreach (JsonProperty limit in evaluation.GetProperty("budget").EnumerateObject())
+        {
+            md.Append(CultureInfo.InvariantCulture, $"| {limit.Name} | {limit.Value.GetDouble().ToString("G6", CultureInfo.InvariantCulture)} |\n");
+        }
+
+        md.Append("\n| metric | original | compressed |\n|---|---:|---:|\n");
+        JsonElement before = evaluation.GetProperty("before"), after = evaluation.GetProperty("after");
+        foreach ((string key, string label) in MetricRows)
+        {
+            if (before.TryGetProperty(key, out _) || after.TryGetProperty(key, out _))
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {label} | {Number(before, key)} | {Number(after, key)} |\n");
+            }
+        }
+
+        md.Append(CultureInfo.InvariantCulture, $"| accuracy drop | | {Number(evaluation, "accuracy_drop")} |\n\n");
+        foreach (JsonElement violation in evaluation.GetProperty("violations").EnumerateArray())
+        {
+            md.Append(CultureInfo.InvariantCulture, $"- missed: {violation.GetString()}\n");
+        }
+
+        List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];
+        if (kept.Count > 0)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"Layers kept at higher precision: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
+        }
+        else
+        {
+            md.Append('\n');
+        }
+    }
+
+    private static string Text(JsonElement element, string key) =>
+        element.TryGetProperty(key, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() ?? string.Empty : string.Empty;
+
+    private static long Long(JsonElement element, string key) =>
+        element.TryGetProperty(key, out JsonElement value) && value.ValueKind == JsonValueKind.Number ? (long)value.GetDouble() : 0;
+
+    private static string Number(JsonElement element, string key) =>
+        element.TryGetProperty(key, out JsonElement value) && value.ValueKind == JsonValueKind.Number
+            ? value.GetDouble().ToString("0.######", CultureInfo.InvariantCulture)
+            : "–";
+}

@@ -1,0 +1,123 @@
+using Compress.Core.Diagnostics;
+using Compress.Core.Passes;
+using YamlDotNet.RepresentationModel;
+
+namespace Compress.Core.Spec;
+
+/// <summary>Reads the options of a <c>prune</c> pass (see docs/compress-yaml.md, "prune").</summary>
+internal static class PruneOptionsReader
+{
+    /// <summary>Reads the options; null when any problem was reported.</summary>
+    public static PrunePassSpec? Read(SpecNodeReader reader, YamlScalarNode passKey, YamlNode? options)
+    {
+        if (options is not YamlMappingNode mapping)
+        {
+            reader.Error(
+                options is null || YamlValues.IsAbsent(options) ? DiagnosticCodes.MissingKey : DiagnosticCodes.WrongType,
+                options?.Start ?? passKey.Start,
+                $"The options of '{PrunePassSpec.PassKind}' must be a mapping, e.g. 'prune: {{ method: magnitude, sparsity: 0.5 }}'.");
+            return null;
+        }
+
+        int errorsBefore = reader.ErrorCount;
+        List<MappingEntry> entries = reader.KnownEntries(mapping, PruneKeys.PruneOptions, $"in {PrunePassSpec.PassKind} options", out HashSet<string> misspelt);
+        MappingEntry? methodEntry = entries.FirstOrDefault(e => e.Key == PruneKeys.Method);
+        if (methodEntry is null)
+        {
+            if (!misspelt.Contains(PruneKeys.Method))
+            {
+                reader.Error(DiagnosticCodes.MissingKey, passKey.Start, "'prune' needs 'method: magnitude' or 'method: structured'.");
+            }
+
+            return null;
+        }
+
+        if (!reader.TryReadEnum(methodEntry, PruneKeys.Methods, StringComparison.Ordinal, "pruning method", out PruneMethod method))
+        {
+            return null;
+        }
+
+        double? sparsity = null, threshold = null, ratio = null;
+        MagnitudePruningPattern? pattern = null;
+        MagnitudePruningScope scope = MagnitudePruningScope.PerLayer;
+        StructuredPruningNorm norm = StructuredPruningNorm.L2;
+        IReadOnlyList<string> opTypes = ["Conv", "MatMul", "Gemm"], exclude = [];
+        foreach (MappingEntry entry in entries)
+        {
+            if (PruneKeys.MethodOnlyKeys.TryGetValue(entry.Key, out PruneMethod only) && only != method)
+            {
+                reader.Error(DiagnosticCodes.KeyNotApplicable, entry.KeyNode.Start, $"'{entry.Key}' applies to 'method: {Name(only)}' only, not to 'method: {Name(method)}'.");
+                continue;
+            }
+
+            double number;
+            switch (entry.Key)
+            {
+                case PruneKeys.Sparsity when reader.TryReadNumber(entry, s => s is >= 0 and < 1, "0 ≤ sparsity < 1", out number):
+                    sparsity = number;
+                    break;
+                case PruneKeys.Threshold when reader.TryReadNumber(entry, t => t >= 0, "threshold ≥ 0", out number):
+                    threshold = number;
+                    break;
+                case PruneKeys.Ratio when reader.TryReadNumber(entry, r => r is > 0 and < 1, "0 < ratio < 1", out number):
+                    ratio = number;
+                    break;
+                case PruneKeys.Pattern when reader.TryReadString(entry, "an N:M pattern such as \"2:4\"", out string text):
+                    pattern = MagnitudePruningPattern.TryParse(text);
+                    if (pattern is null)
+                    {
+                        reader.Error(DiagnosticCodes.InvalidValue, entry.ValueMark, $"'{text}' is not an N:M pattern with 1 ≤ N < M ≤ 64, such as \"2:4\".");
+                    }
+
+                    break;
+                case PruneKeys.Scope:
+                    reader.TryReadEnum(entry, PruneKeys.Scopes, StringComparison.Ordinal, "scope", out scope);
+                    break;
+                case PruneKeys.Norm:
+                    reader.TryReadEnum(entry, PruneKeys.Norms, StringComparison.OrdinalIgnoreCase, "norm", out norm);
+                    break;
+                case PruneKeys.OpTypes when reader.TryReadStringList(entry, "op type names", out List<string> types):
+                    opTypes = types;
+                    break;
+                case PruneKeys.NodesToExclude when reader.TryReadStringList(entry, "node-name globs", out List<string> globs):
+                    exclude = globs;
+                    break;
+            }
+        }
+
+        string[] criteria = [.. entries.Where(e => e.Key is PruneKeys.Sparsity or PruneKeys.Threshold or PruneKeys.Pattern).Select(e => e.Key)];
+        if (method == PruneMethod.Magnitude && criteria.Length != 1 && reader.ErrorCount == errorsBefore && misspelt.Count == 0)
+        {
+            MappingEntry? second = criteria.Length > 1 ? entries.First(e => e.Key == criteria[1]) : null;
+            reader.Error(
+                criteria.Length == 0 ? DiagnosticCodes.MissingKey : DiagnosticCodes.ConflictingOptions,
+                second?.KeyNode.Start ?? passKey.Start,
+                criteria.Length == 0
+                    ? "'method: magnitude' needs one of 'sparsity', 'threshold' or 'pattern'."
+                    : $"'method: magnitude' takes one of 'sparsity', 'threshold' or 'pattern', but this pass has {string.Join(" and ", criteria.Select(c => $"'{c}'"))}.");
+        }
+
+        if (method == PruneMethod.Structured && ratio is null && !entries.Any(e => e.Key == PruneKeys.Ratio) && !misspelt.Contains(PruneKeys.Ratio))
+        {
+            reader.Error(DiagnosticCodes.MissingKey, passKey.Start, "'method: structured' needs 'ratio', the fraction of each layer's outputs to remove, e.g. 'ratio: 0.25'.");
+        }
+
+        return reader.ErrorCount > errorsBefore
+            ? null
+            : new PrunePassSpec
+            {
+                Location = reader.Locate(passKey.Start),
+                Method = method,
+                Sparsity = sparsity,
+                Threshold = threshold,
+                Pattern = pattern,
+                Scope = scope,
+                Ratio = ratio,
+                Norm = norm,
+                OpTypes = opTypes,
+                NodesToExclude = exclude,
+            };
+    }
+
+    private static string Name(PruneMethod method) => PruneKeys.Methods.First(m => m.Value == method).Key;
+}
