@@ -13,6 +13,11 @@ namespace Compress.Core.Evaluation;
 /// </summary>
 public static class AccuracyTuner
 {
+    private static readonly HashSet<string> WeightedOpTypes = new(StringComparer.Ordinal)
+    {
+        "Conv", "ConvTranspose", "MatMul", "Gemm", "LSTM", "GRU", "Gather",
+    };
+
     /// <summary>Tunes the passes of one model.</summary>
     /// <param name="original">The source model (not changed).</param>
     /// <param name="passes">The model's passes as written in the spec.</param>
@@ -49,7 +54,14 @@ public static class AccuracyTuner
                 run.Result.After.Agreement));
         }
 
-        sensitivities = [.. sensitivities.OrderByDescending(s => s.Sensitivity).ThenBy(s => s.Node, StringComparer.Ordinal)];
+        // Layers whose exclusion measurably helps come first, most helpful first. Then layers that carry
+        // weights (they change the numerics), and data-movement ops last: excluding those alone changes nothing.
+        sensitivities = [.. sensitivities
+            .OrderByDescending(s => s.Sensitivity > 0)
+            .ThenByDescending(s => s.Sensitivity > 0 ? s.Sensitivity : 0)
+            .ThenByDescending(s => WeightedOpTypes.Contains(s.OpType))
+            .ThenByDescending(s => s.Sensitivity)
+            .ThenBy(s => s.Node, StringComparer.Ordinal)];
         var steps = new List<TuningStep>();
         var excluded = new List<string>();
         (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? last = null;

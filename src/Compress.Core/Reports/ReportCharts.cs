@@ -73,6 +73,9 @@ public static class ReportCharts
         {
             plot.Axes.Bottom.TickLabelStyle.Rotation = 35;
             plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+
+            // Rotated node names need room below the axis, or they are cut off at the image edge.
+            plot.Axes.Bottom.MinimumSize = 12 + (7 * labels.Select(Shorten).Max(l => l.Length));
         }
 
         plot.Axes.Margins(bottom: 0);
