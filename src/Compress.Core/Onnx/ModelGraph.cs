@@ -153,6 +153,25 @@ public sealed class ModelGraph
         _names.Add(tensor.Name);
     }
 
+    /// <summary>
+    /// Adds a constant tensor to <paramref name="scope"/>: an initializer (IR ≥ 4), or for older IR, where every
+    /// initializer would also have to be a graph input, a Constant node at the top of the graph.
+    /// </summary>
+    public void AddConstant(GraphScope scope, TensorProto tensor)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (Model.IrVersion >= 4)
+        {
+            AddInitializer(scope, tensor);
+            return;
+        }
+
+        NodeProto constant = CreateNode("Constant", UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
+        scope.Graph.Node.Insert(0, constant);
+    }
+
     /// <summary>Replaces the value of a constant, keeping its name and storage form.</summary>
     public static void ReplaceConstant(ConstantTensor constant, TensorProto value)
     {

@@ -174,26 +174,9 @@ public static class DynamicQuantization
             return "Gemm with transA=1";
         }
 
-        ConstantTensor? weight = scope.FindConstant(node.Input[1]);
-        if (weight is null)
+        if (!MatMulWeightLookup.TryFind(scope, node, out ConstantTensor? weight, out TensorProto? value, out string? reason))
         {
-            return "weight is not a constant";
-        }
-
-        TensorProto? value = weight.Value;
-        if (value is null || TensorData.IsExternal(value))
-        {
-            return "weight value is not available in memory";
-        }
-
-        if (weight.DataType != TensorProto.Types.DataType.Float)
-        {
-            return $"weight type {weight.DataType} is not float32";
-        }
-
-        if (value.Dims.Count != 2)
-        {
-            return $"weight has rank {value.Dims.Count}; only 2-D weights are quantized";
+            return reason;
         }
 
         bool transB = isGemm && ModelGraph.GetInt(node, "transB", 0) != 0;

@@ -122,7 +122,7 @@ internal static class DynamicQuantizationConv
 
             shape[1] = value.Dims[0];
             string name = run.Graph.UniqueName(biasName + "_reshaped");
-            run.AddConstant(constant.Owner, TensorData.CreateFloat(name, shape, TensorData.ReadFloats(value)));
+            run.Graph.AddConstant(constant.Owner, TensorData.CreateFloat(name, shape, TensorData.ReadFloats(value)));
             run.Remember(constant);
             run.Cache(key, name);
             return name;
@@ -130,7 +130,7 @@ internal static class DynamicQuantizationConv
 
         shape[1] = -1;
         string shapeName = run.Graph.UniqueName(stem + "_bias_shape");
-        run.AddConstant(scope, TensorData.CreateInt64(shapeName, [rank], shape));
+        run.Graph.AddConstant(scope, TensorData.CreateInt64(shapeName, [rank], shape));
         string reshaped = run.Graph.UniqueName(stem + "_bias_reshaped");
         nodes.Add(run.Graph.CreateNode("Reshape", run.Graph.UniqueName(stem + "_bias_Reshape"), [biasName, shapeName], [reshaped]));
         return reshaped;
@@ -165,9 +165,9 @@ internal static class DynamicQuantizationConv
             run.Graph.UniqueName(weight.Name + "_quantized"),
             run.Graph.UniqueName(weight.Name + "_scale"),
             run.Graph.UniqueName(weight.Name + "_zero_point"));
-        run.AddConstant(weight.Owner, TensorData.CreateUInt8(names.Weight, dims, data));
-        run.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
-        run.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));
+        run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.Weight, dims, data));
+        run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
+        run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));
         run.Cache(key, names);
         run.Remember(weight);
         run.Report.WeightsQuantized++;

@@ -129,9 +129,9 @@ internal static class DynamicQuantizationLstm
             run.Graph.UniqueName(weight.Name + "_quantized"),
             run.Graph.UniqueName(weight.Name + "_scale"),
             run.Graph.UniqueName(weight.Name + "_zero_point"));
-        run.AddConstant(weight.Owner, TensorData.Create(names.Weight, [directions, inner, gates], TensorProto.Types.DataType.Int8, data));
-        run.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
-        run.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));
+        run.Graph.AddConstant(weight.Owner, TensorData.Create(names.Weight, [directions, inner, gates], TensorProto.Types.DataType.Int8, data));
+        run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
+        run.Graph.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));
         run.Cache(key, names);
         run.Remember(weight);
         run.Report.WeightsQuantized++;

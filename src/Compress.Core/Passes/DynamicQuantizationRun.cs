@@ -71,9 +71,9 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
             Graph.UniqueName(baseName + "_scale"),
             Graph.UniqueName(baseName + "_zero_point"),
             columns);
-        AddConstant(weight.Owner, q.WeightTensor(names.Weight));
-        AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
-        AddConstant(weight.Owner, q.ZeroPointTensor(names.ZeroPoint));
+        Graph.AddConstant(weight.Owner, q.WeightTensor(names.Weight));
+        Graph.AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
+        Graph.AddConstant(weight.Owner, q.ZeroPointTensor(names.ZeroPoint));
         Cache(key, names);
         Remember(weight);
         Report.WeightsQuantized++;
@@ -153,7 +153,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
             }
 
             string betaName = Graph.UniqueName(stem + "_beta");
-            AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
+            Graph.AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
             string scaled = Graph.UniqueName(stem + "_bias_scaled");
             return (scaled, [Graph.CreateNode("Mul", Graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled])]);
         }
@@ -172,7 +172,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
             : c.Select(v => beta * v).ToArray();
         long[] dims = toVector ? [n] : value.Dims.ToArray();
         string name = Graph.UniqueName(stem + "_bias");
-        AddConstant(scope, TensorData.CreateFloat(name, dims, scaledValues));
+        Graph.AddConstant(scope, TensorData.CreateFloat(name, dims, scaledValues));
         Remember(constant);
         return (name, []);
     }
@@ -180,22 +180,6 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
     private static bool IsVectorOfLength(GraphScope scope, string name, long n) =>
         scope.FindConstant(name) is { } c && c.Dims.Count == 1 && c.Dims[0] == n;
 
-    /// <summary>
-    /// Adds a constant to <paramref name="scope"/>: an initializer (IR ≥ 4), or a Constant node at
-    /// the top of the graph for IR &lt; 4, where every initializer would also have to be a graph input.
-    /// </summary>
-    public void AddConstant(GraphScope scope, TensorProto tensor)
-    {
-        if (Graph.Model.IrVersion >= 4)
-        {
-            Graph.AddInitializer(scope, tensor);
-            return;
-        }
-
-        NodeProto constant = Graph.CreateNode("Constant", Graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
-        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
-        scope.Graph.Node.Insert(0, constant);
-    }
 
     public void Remember(ConstantTensor constant)
     {

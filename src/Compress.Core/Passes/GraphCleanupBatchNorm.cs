@@ -70,8 +70,8 @@ internal static class GraphCleanupBatchNorm
         float[] scaled = ScaleWeight(w, wDims, factor, transpose, group);
         string weightName = graph.UniqueName(conv.Input[1] + "_bn_folded");
         string newBias = graph.UniqueName((biasName.Length > 0 ? biasName : conv.Output[0]) + "_bn_folded_bias");
-        GraphCleanupScopes.AddConstant(graph, scope, TensorData.CreateFloat(weightName, wDims, scaled));
-        GraphCleanupScopes.AddConstant(graph, scope, TensorData.CreateFloat(newBias, [channels], folded));
+        graph.AddConstant(scope, TensorData.CreateFloat(weightName, wDims, scaled));
+        graph.AddConstant(scope, TensorData.CreateFloat(newBias, [channels], folded));
         conv.Input[1] = weightName;
         if (conv.Input.Count > 2)
         {

@@ -60,7 +60,7 @@ internal static class GraphCleanupBiasAdd
 
             float[] merged = bias.Select((v, i) => v + addend[addend.Length == 1 ? 0 : i]).ToArray();
             string name = graph.UniqueName((biasName.Length > 0 ? biasName : conv.Output[0]) + "_with_add");
-            GraphCleanupScopes.AddConstant(graph, scope, TensorData.CreateFloat(name, [channels], merged));
+            graph.AddConstant(scope, TensorData.CreateFloat(name, [channels], merged));
             while (conv.Input.Count < 3)
             {
                 conv.Input.Add(string.Empty);

@@ -155,27 +155,4 @@ internal static class GraphCleanupScopes
 
         return stale.Count;
     }
-
-    /// <summary>
-    /// Adds a constant to <paramref name="scope"/>: an initializer (IR ≥ 4), or a Constant node at
-    /// the top of the graph for IR &lt; 4, where every initializer would also have to be a graph input.
-    /// </summary>
-    public static void AddConstant(ModelGraph graph, GraphScope scope, TensorProto tensor)
-    {
-        if (graph.Model.IrVersion >= 4)
-        {
-            graph.AddInitializer(scope, tensor);
-            return;
-        }
-
-        scope.Graph.Node.Insert(0, ConstantNode(graph, tensor));
-    }
-
-    /// <summary>A Constant node producing <paramref name="tensor"/> under the tensor's name.</summary>
-    public static NodeProto ConstantNode(ModelGraph graph, TensorProto tensor)
-    {
-        NodeProto constant = graph.CreateNode("Constant", graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
-        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
-        return constant;
-    }
 }

@@ -137,26 +137,9 @@ public static class WeightOnlyQuantization
                 return "Gemm with transA=1 (MatMulNBits takes A as is)";
             }
 
-            ConstantTensor? weight = scope.FindConstant(node.Input[1]);
-            if (weight is null)
+            if (!MatMulWeightLookup.TryFind(scope, node, out ConstantTensor? weight, out TensorProto? value, out string? reason))
             {
-                return "weight is not a constant";
-            }
-
-            TensorProto? value = weight.Value;
-            if (value is null || TensorData.IsExternal(value))
-            {
-                return "weight value is not available in memory";
-            }
-
-            if (weight.DataType != TensorProto.Types.DataType.Float)
-            {
-                return $"weight type {weight.DataType} is not float32";
-            }
-
-            if (value.Dims.Count != 2)
-            {
-                return $"weight has rank {value.Dims.Count}; only 2-D weights are quantized";
+                return reason;
             }
 
             bool transB = isGemm && ModelGraph.GetInt(node, "transB", 0) != 0;
@@ -232,11 +215,11 @@ public static class WeightOnlyQuantization
                 options.Symmetric ? null : graph.UniqueName(baseName + "_zero_points"),
                 k,
                 n);
-            AddConstant(weight.Owner, blocks.WeightTensor(names.Weight));
-            AddConstant(weight.Owner, blocks.ScaleTensor(names.Scales));
+            graph.AddConstant(weight.Owner, blocks.WeightTensor(names.Weight));
+            graph.AddConstant(weight.Owner, blocks.ScaleTensor(names.Scales));
             if (names.ZeroPoints is not null)
             {
-                AddConstant(weight.Owner, blocks.ZeroPointTensor(names.ZeroPoints));
+                graph.AddConstant(weight.Owner, blocks.ZeroPointTensor(names.ZeroPoints));
             }
 
             _cache[key] = names;
@@ -267,34 +250,18 @@ public static class WeightOnlyQuantization
             if (constant is not null && value is not null && !TensorData.IsExternal(value) && constant.DataType == TensorProto.Types.DataType.Float)
             {
                 string scaledName = graph.UniqueName(stem + "_bias");
-                AddConstant(scope, TensorData.CreateFloat(scaledName, value.Dims.ToArray(), TensorData.ReadFloats(value).Select(v => beta * v).ToArray()));
+                graph.AddConstant(scope, TensorData.CreateFloat(scaledName, value.Dims.ToArray(), TensorData.ReadFloats(value).Select(v => beta * v).ToArray()));
                 Remember(constant);
                 return scaledName;
             }
 
             string betaName = graph.UniqueName(stem + "_beta");
-            AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
+            graph.AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
             string scaled = graph.UniqueName(stem + "_bias_scaled");
             nodes.Add(graph.CreateNode("Mul", graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled]));
             return scaled;
         }
 
-        /// <summary>
-        /// Adds a constant to <paramref name="scope"/>: an initializer (IR ≥ 4), or a Constant node at
-        /// the top of the graph for IR &lt; 4, where every initializer would also have to be a graph input.
-        /// </summary>
-        private void AddConstant(GraphScope scope, TensorProto tensor)
-        {
-            if (graph.Model.IrVersion >= 4)
-            {
-                graph.AddInitializer(scope, tensor);
-                return;
-            }
-
-            NodeProto constant = graph.CreateNode("Constant", graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
-            constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
-            scope.Graph.Node.Insert(0, constant);
-        }
 
         private void Remember(ConstantTensor constant)
         {

@@ -381,8 +381,8 @@ internal sealed class StaticQuantizationRun(
             scope.Graph.Node.Insert(0, q);
         }
 
-        AddConstant(scope, p.ScaleTensor(scaleName));
-        AddConstant(scope, p.ZeroPointTensor(zeroPointName));
+        graph.AddConstant(scope, p.ScaleTensor(scaleName));
+        graph.AddConstant(scope, p.ZeroPointTensor(zeroPointName));
     }
 
     /// <summary>Weights, bias and constant operands of a selected node become integer constants read through DequantizeLinear.</summary>
@@ -439,9 +439,9 @@ internal sealed class StaticQuantizationRun(
             TensorProto value = constant.Value!;
             QuantizedWeight w = QuantizedWeight.Quantize(TensorData.ReadFloats(value), value.Dims.ToArray(), axis, type, symmetric, reduceRange);
             entry = (graph.UniqueName(constant.Name + "_quantized"), graph.UniqueName(constant.Name + "_scale"), graph.UniqueName(constant.Name + "_zero_point"), w);
-            AddConstant(constant.Owner, w.WeightTensor(entry.Quantized));
-            AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
-            AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
+            graph.AddConstant(constant.Owner, w.WeightTensor(entry.Quantized));
+            graph.AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
+            graph.AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
             _weights[key] = entry;
             Remember(constant);
             report.WeightsQuantized++;
@@ -517,9 +517,9 @@ internal sealed class StaticQuantizationRun(
         string scaleName = graph.UniqueName(stem + "_scale");
         string zeroPoint = graph.UniqueName(stem + "_zero_point");
         long[] scaleDims = channels == 1 ? [] : [channels];
-        AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
-        AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
-        AddConstant(scope, TensorData.CreateInt32(zeroPoint, scaleDims, new int[channels]));
+        graph.AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
+        graph.AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
+        graph.AddConstant(scope, TensorData.CreateInt32(zeroPoint, scaleDims, new int[channels]));
         string dequantized = graph.UniqueName(stem + "_dequantized");
         NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(stem + "_DequantizeLinear"), [quantized, scaleName, zeroPoint], [dequantized]);
         if (channels != 1)
@@ -532,19 +532,6 @@ internal sealed class StaticQuantizationRun(
         Remember(bias);
     }
 
-    /// <summary>An initializer (IR ≥ 4) or, for older IR, a Constant node at the top of the graph.</summary>
-    private void AddConstant(GraphScope scope, TensorProto tensor)
-    {
-        if (graph.Model.IrVersion >= 4)
-        {
-            graph.AddInitializer(scope, tensor);
-            return;
-        }
-
-        NodeProto constant = graph.CreateNode("Constant", graph.UniqueName(tensor.Name + "_Constant"), [], [tensor.Name]);
-        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = tensor });
-        scope.Graph.Node.Insert(0, constant);
-    }
 
     private void Remember(ConstantTensor constant)
     {
