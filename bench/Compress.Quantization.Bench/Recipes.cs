@@ -30,12 +30,20 @@ internal static class Recipes
             OpTypesToQuantize = ["MatMul", "Gemm"],
         });
         yield return Make("float16", _ => new Float16PassSpec { KeepIoTypes = true });
+        yield return MakeSchedule("structured 25% + reconstruct", model =>
+        [
+            new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25 },
+            new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
+        ]);
     }
 
-    private static VariantRecipe Make(string name, Func<BenchModel, PassSpec> spec) => new(name, (proto, model) =>
+    private static VariantRecipe Make(string name, Func<BenchModel, PassSpec> spec) => MakeSchedule(name, model => [spec(model)]);
+
+    /// <summary>Several passes in order, as a spec's pass list; the variant counts when any pass changed nodes.</summary>
+    private static VariantRecipe MakeSchedule(string name, Func<BenchModel, PassSpec[]> schedule) => new(name, (proto, model) =>
     {
-        IReadOnlyList<PassReport> reports = PassRunner.Run(proto, spec(model));
-        int quantized = reports.Sum(r => r.NodesQuantized);
-        return quantized == 0 ? null : new Variant(name, OnnxModelFile.ToBytes(proto), quantized);
+        IReadOnlyList<PassReport> reports = [.. schedule(model).SelectMany(pass => PassRunner.Run(proto, pass))];
+        int changed = reports.Sum(r => r.NodesQuantized + (int)r.Count("layers_pruned"));
+        return changed == 0 ? null : new Variant(name, OnnxModelFile.ToBytes(proto), changed);
     });
 }
