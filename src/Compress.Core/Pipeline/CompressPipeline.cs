@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
 using Compress.Core.Evaluation;
 using Compress.Core.Inspection;
@@ -31,6 +32,9 @@ public sealed class CompressPipeline(IPipelineLog log)
 
     /// <summary>Run-wide settings (caches, accuracy-failure severity); <see cref="CompressPipelineSettings.Default"/> when not set.</summary>
     public CompressPipelineSettings Settings { get; init; } = CompressPipelineSettings.Default;
+
+    /// <summary>Samples of calibration data the activation SQNR is measured on (enough to rank layers, cheap).</summary>
+    private const int ActivationSamples = 32;
 
     public PipelineResult Run(CompressSpec spec, string outputDirectory)
     {
@@ -106,6 +110,7 @@ public sealed class CompressPipeline(IPipelineLog log)
             }
 
             report.WeightSqnr = WeightSqnr.Measure(original, proto);
+            report.ActivationSqnr = MeasureActivations(model, original, proto);
         }
 
         StampMetadata(proto, report);
@@ -136,6 +141,22 @@ public sealed class CompressPipeline(IPipelineLog log)
             outputs.UnionWith(ReportCompanionFiles.Write(reportPath));
         }
         return report;
+    }
+
+    /// <summary>
+    /// Activation SQNR on the calibration data of the model's static quantize pass (the data users already
+    /// gave for this model); null when no pass calibrates.
+    /// </summary>
+    private static IReadOnlyList<ActivationQuantizationError>? MeasureActivations(ModelSpec model, ModelProto original, ModelProto compressed)
+    {
+        CalibrationSpec? calibration = model.Passes.OfType<QuantizePassSpec>().Select(p => p.Calibration).LastOrDefault(c => c is not null);
+        if (calibration is null)
+        {
+            return null;
+        }
+
+        CalibrationDataSet data = CalibrationDataSet.Open(calibration.ExpandDataPaths(), original, ActivationSamples);
+        return ActivationSqnr.Measure(original, compressed, data, ActivationSamples);
     }
 
     /// <summary>

@@ -51,4 +51,11 @@ public sealed class ModelReport
     /// <summary>SQNR of the weights quantized to int8/uint8 (float vs dequantized); null when no pass ran.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<WeightQuantizationError>? WeightSqnr { get; set; }
+
+    /// <summary>
+    /// Per-tensor activation SQNR against the float model on calibration data, worst first (models with a static
+    /// quantize pass); left out of the JSON when null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ActivationQuantizationError>? ActivationSqnr { get; set; }
 }

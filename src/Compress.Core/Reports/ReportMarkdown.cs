@@ -74,6 +74,18 @@ public static class ReportMarkdown
             md.Append('\n');
         }
 
+        if (report.TryGetProperty("activation_sqnr", out JsonElement activations) && activations.ValueKind == JsonValueKind.Array && activations.GetArrayLength() > 0)
+        {
+            // Worst first: the layers to exclude (nodes_to_exclude) when accuracy suffers.
+            md.Append("## Activations with the most quantization noise\n\n| tensor | produced by | SQNR (dB) |\n|---|---|---:|\n");
+            foreach (JsonElement activation in activations.EnumerateArray().Take(10))
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| `{Text(activation, "tensor")}` | {Text(activation, "producer")} | {Number(activation, "sqnr_db")} |\n");
+            }
+
+            md.Append('\n');
+        }
+
         if (charts is { Count: > 0 })
         {
             md.Append("## Charts\n\n");
