@@ -19,7 +19,7 @@ public static class GraphCleanup
     /// <summary>Count names in <see cref="PassReport.Counts"/>.</summary>
     public const string NodesBefore = "nodes_before", NodesAfter = "nodes_after", IdentityRemoved = "identity_removed",
         DropoutRemoved = "dropout_removed", BiasAddFolded = "bias_add_folded", BatchNormFolded = "batch_norm_folded", ConstantsFolded = "constants_folded",
-        DeadNodesRemoved = "dead_nodes_removed", InitializersRemoved = "initializers_removed";
+        DeadNodesRemoved = "dead_nodes_removed", InitializersRemoved = "initializers_removed", DivisionsToMultiplications = "divisions_to_multiplications";
 
     private const int MaxRounds = 16;
 
@@ -33,7 +33,7 @@ public static class GraphCleanup
         var report = new PassReport(PassName);
         long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
         report.AddCount(NodesBefore, CountNodes(graph));
-        foreach (string name in new[] { IdentityRemoved, DropoutRemoved, BiasAddFolded, BatchNormFolded, ConstantsFolded, DeadNodesRemoved, InitializersRemoved })
+        foreach (string name in new[] { IdentityRemoved, DropoutRemoved, BiasAddFolded, BatchNormFolded, ConstantsFolded, DivisionsToMultiplications, DeadNodesRemoved, InitializersRemoved })
         {
             report.AddCount(name, 0);
         }
@@ -60,6 +60,11 @@ public static class GraphCleanup
             if (options.FoldBatchNormalization)
             {
                 changed |= FoldInto(graph, "BatchNormalization", GraphCleanupBatchNorm.TryFold, BatchNormFolded, report);
+            }
+
+            if (options.DivisionByConstantToMultiplication)
+            {
+                changed |= FoldInto(graph, "Div", GraphCleanupDivision.TryRewrite, DivisionsToMultiplications, report);
             }
 
             if (options.RemoveDeadNodes || options.RemoveUnusedInitializers)

@@ -18,6 +18,9 @@ public sealed class GraphCleanupOptions
     /// <summary>Evaluate small constant subexpressions (Reshape, Transpose, Unsqueeze, Squeeze, Cast, Add, Sub, Mul, Div, Concat, Shape of constants).</summary>
     public bool FoldConstants { get; init; } = true;
 
+    /// <summary>Rewrite Div by a float constant as Mul by its reciprocal (keeps int8 chains unbroken).</summary>
+    public bool DivisionByConstantToMultiplication { get; init; } = true;
+
     /// <summary>Remove nodes whose outputs nobody reads (subgraph outer-scope reads count as reads).</summary>
     public bool RemoveDeadNodes { get; init; } = true;
 
