@@ -233,6 +233,34 @@ public class GraphCleanupTests
     }
 
     [Test]
+    public void DivisionByAConstantBecomesMultiplicationByItsReciprocal()
+    {
+        var graph = new GraphProto { Name = "g" };
+        graph.Input.Add(new ValueInfoProto { Name = "X", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "n", 4) });
+        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "n", 4) });
+        graph.Output.Add(new ValueInfoProto { Name = "Z", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "n", 4) });
+        graph.Initializer.Add(TensorData.CreateFloat("six", [], [6f]));
+        graph.Initializer.Add(TensorData.CreateFloat("zero", [], [0f]));
+        graph.Node.Add(TinyModels.Node("Div", "hard_swish_div", ["X", "six"], ["Y"]));
+        graph.Node.Add(TinyModels.Node("Div", "by_zero", ["X", "zero"], ["Z"]));
+        ModelProto model = DynamicConvModels.Model(graph, 13);
+        float[] x = TinyModels.RandomValues(12, 62, 5f);
+        var inputs = new Dictionary<string, (float[], long[])> { ["X"] = (x, [3, 4]) };
+        float[] expected = DynamicConvModels.Run(model, inputs, "Y")[0];
+
+        PassReport report = GraphCleanup.Run(model, AllOn);
+
+        Assert.That(report.Count(GraphCleanup.DivisionsToMultiplications), Is.EqualTo(1), "a zero divisor is left alone");
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(new[] { "Mul", "Div" }));
+        float[] actual = DynamicConvModels.Run(model, inputs, "Y")[0];
+        for (int i = 0; i < x.Length; i++)
+        {
+            // x · (1/6) and x / 6 differ by at most one float32 rounding step.
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within(Math.Abs(expected[i]) * 2.5e-7f + 1e-30f), $"element {i}");
+        }
+    }
+
+    [Test]
     public void EverythingSwitchedOffLeavesTheModelByteIdentical()
     {
         ModelProto model = DynamicConvModels.Conv(4, 6, [3, 3]);
@@ -244,6 +272,7 @@ public class GraphCleanupTests
         var off = new GraphCleanupOptions
         {
             RemoveIdentity = false, RemoveDropout = false, FoldConvBiasAdd = false, FoldBatchNormalization = false, FoldConstants = false, RemoveDeadNodes = false, RemoveUnusedInitializers = false,
+            DivisionByConstantToMultiplication = false,
         };
 
         PassReport report = GraphCleanup.Run(model, off);
