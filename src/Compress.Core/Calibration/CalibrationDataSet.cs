@@ -1,4 +1,5 @@
 using Compress.Core.Diagnostics;
+using Compress.Core.IO;
 using Compress.Core.Onnx.Proto;
 using Microsoft.ML.OnnxRuntime;
 
@@ -175,11 +176,11 @@ public sealed class CalibrationDataSet
                 throw new CompressException(DiagnosticCodes.DataFileMissing, "A calibration data path is empty.");
             }
 
-            IReadOnlyList<string> matches = CalibrationDataPaths.ExpandGlob(path, baseDirectory);
+            string full = Path.GetFullPath(path, baseDirectory ?? Directory.GetCurrentDirectory());
+            IReadOnlyList<string> matches = PathGlob.Expand(full);
             if (matches.Count == 0)
             {
-                string full = Path.GetFullPath(path, baseDirectory ?? Directory.GetCurrentDirectory());
-                string message = CalibrationDataPaths.IsGlob(path)
+                string message = PathGlob.IsGlob(path)
                     ? $"The calibration data pattern '{path}' matches no file (looked for '{full}')."
                     : $"The calibration data file '{path}' was not found (looked for '{full}').";
                 throw new CompressException(DiagnosticCodes.DataFileMissing, message, path);

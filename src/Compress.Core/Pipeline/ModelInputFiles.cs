@@ -3,6 +3,8 @@ using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
 
+using Compress.Core.IO;
+
 namespace Compress.Core.Pipeline;
 
 /// <summary>
@@ -46,7 +48,7 @@ public static class ModelInputFiles
         if (model.Evaluate is { } evaluate)
         {
             // Evaluation data and labels decide whether the budget holds (and what tuning keeps in float).
-            IEnumerable<string> data = evaluate.DataPaths.SelectMany(p => DataPathGlob.IsGlob(p) ? DataPathGlob.Expand(p) : [p]);
+            IEnumerable<string> data = evaluate.DataPaths.SelectMany(p => PathGlob.IsGlob(p) ? PathGlob.Expand(p) : [p]);
             foreach (string path in FilesUnder(data).Concat(evaluate.LabelsPath is null ? [] : [evaluate.LabelsPath]))
             {
                 Add(path);
@@ -116,7 +118,7 @@ public static class ModelInputFiles
         {
             if (Directory.Exists(path))
             {
-                // Ordinal order, as DataPathGlob sorts: the same folder always hashes the same way.
+                // Ordinal order, as PathGlob sorts: the same folder always hashes the same way.
                 files.AddRange(Directory.GetFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
             }
             else if (File.Exists(path))

@@ -3,6 +3,8 @@ using Compress.Core.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
+using Compress.Core.IO;
+
 namespace Compress.Core.Spec;
 
 /// <summary>Reads a <c>calibration</c> block: the data paths (checked on disk) and the calibrator settings.</summary>
@@ -180,9 +182,9 @@ internal static class CalibrationOptionsReader
             return null;
         }
 
-        if (DataPathGlob.IsGlob(written))
+        if (PathGlob.IsGlob(written))
         {
-            IReadOnlyList<string> matches = DataPathGlob.Expand(fullPath);
+            IReadOnlyList<string> matches = PathGlob.Expand(fullPath);
             if (matches.Count == 0)
             {
                 reader.Error(DiagnosticCodes.DataFileMissing, at, $"Calibration data glob '{written}' matches no file or folder (looked for '{fullPath}').");

@@ -1,5 +1,7 @@
 using Compress.Core.Calibration;
 
+using Compress.Core.IO;
+
 namespace Compress.Core.Spec;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed class CalibrationSpec
 
     /// <summary>
     /// Full paths of the data: <c>.npy</c> / <c>.npz</c> files or folders of <c>input_N.pb</c> files, in the order
-    /// written. Globs stay globs (made absolute); <see cref="DataPathGlob.Expand"/> lists their matches at run time.
+    /// written. Globs stay globs (made absolute); <see cref="PathGlob.Expand"/> lists their matches at run time.
     /// </summary>
     public required IReadOnlyList<string> DataPaths { get; init; }
 
@@ -57,7 +59,7 @@ public sealed class CalibrationSpec
         var paths = new List<string>();
         foreach (string path in DataPaths)
         {
-            IEnumerable<string> matches = DataPathGlob.IsGlob(path) ? DataPathGlob.Expand(path) : [path];
+            IEnumerable<string> matches = PathGlob.IsGlob(path) ? PathGlob.Expand(path) : [path];
             paths.AddRange(matches.Where(seen.Add));
         }
 

@@ -1,6 +1,8 @@
 using Compress.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
 
+using Compress.Core.IO;
+
 namespace Compress.Core.Spec;
 
 /// <summary>Reads a model entry's <c>evaluate</c> block: data and labels (checked on disk), the output, the budget and on_failure.</summary>
@@ -183,7 +185,7 @@ internal static class EvaluateOptionsReader
                 return null;
             }
 
-            bool exists = DataPathGlob.IsGlob(path) ? DataPathGlob.Expand(path).Count > 0 : File.Exists(path) || Directory.Exists(path);
+            bool exists = PathGlob.IsGlob(path) ? PathGlob.Expand(path).Count > 0 : File.Exists(path) || Directory.Exists(path);
             if (!exists)
             {
                 reader.Error(DiagnosticCodes.DataFileMissing, item.Start, $"Evaluation data '{((YamlScalarNode)item).Value}' was not found (looked for '{path}').");

@@ -1,6 +1,8 @@
 using Compress.Core.Diagnostics;
 using YamlDotNet.RepresentationModel;
 
+using Compress.Core.IO;
+
 namespace Compress.Core.Spec;
 
 /// <summary>Reads the options of a <c>reconstruct</c> pass (see docs/compress-yaml.md, "reconstruct").</summary>
@@ -79,7 +81,7 @@ internal static class ReconstructOptionsReader
         {
             string written = item.Value!;
             string full = Path.GetFullPath(Path.Combine(specDirectory, written.Replace('\\', '/').Replace('/', Path.DirectorySeparatorChar)));
-            bool exists = DataPathGlob.IsGlob(written) ? DataPathGlob.Expand(full).Count > 0 : File.Exists(full) || Directory.Exists(full);
+            bool exists = PathGlob.IsGlob(written) ? PathGlob.Expand(full).Count > 0 : File.Exists(full) || Directory.Exists(full);
             if (!exists)
             {
                 reader.Error(DiagnosticCodes.DataFileMissing, item.Start, $"Reconstruction data '{written}' was not found (looked for '{full}').");

@@ -1,3 +1,5 @@
+using Compress.Core.IO;
+
 namespace Compress.Core.Spec;
 
 /// <summary>
@@ -40,5 +42,5 @@ public sealed class ReconstructPassSpec : PassSpec
     public IReadOnlyList<string> NodesToExclude { get; init; } = [];
 
     /// <summary>The data files, globs expanded, in order.</summary>
-    public IReadOnlyList<string> ExpandDataPaths() => [.. DataPaths.SelectMany(p => DataPathGlob.IsGlob(p) ? DataPathGlob.Expand(p) : [p])];
+    public IReadOnlyList<string> ExpandDataPaths() => [.. DataPaths.SelectMany(p => PathGlob.IsGlob(p) ? PathGlob.Expand(p) : [p])];
 }

@@ -121,7 +121,7 @@ public sealed class CalibrationDataSetErrorTests
         // b.npy holds 2 rows of 2s, a.npy 3 rows of 1s: a comes first whatever the creation order.
         NpyTestFiles.WriteFloats(_folder.File("b.npy"), [2, CalibrationModels.Features], Enumerable.Repeat(2f, 2 * CalibrationModels.Features).ToArray());
         NpyTestFiles.WriteFloats(_folder.File("a.npy"), [3, CalibrationModels.Features], Enumerable.Repeat(1f, 3 * CalibrationModels.Features).ToArray());
-        Assert.That(CalibrationDataPaths.ExpandGlob(Path.Combine(_folder.Path, "*.npy")), Is.EqualTo(new[] { _folder.File("a.npy"), _folder.File("b.npy") }));
+        Assert.That(Compress.Core.IO.PathGlob.Expand(Path.Combine(_folder.Path, "*.npy")), Is.EqualTo(new[] { _folder.File("a.npy"), _folder.File("b.npy") }));
 
         foreach (string source in new[] { Path.Combine(_folder.Path, "*.npy"), _folder.Path })
         {

@@ -1,11 +1,13 @@
-namespace Compress.Core.Spec;
+using Compress.Core.Spec;
+
+namespace Compress.Core.IO;
 
 /// <summary>
-/// File-system globs for calibration data: <c>*</c> matches any run of characters within one folder or file
+/// File-system globs for data files (calibration, reconstruction, evaluation): <c>*</c> matches any run of characters within one folder or file
 /// name, <c>?</c> exactly one character, and a whole segment <c>**</c> any number of folders (also none).
 /// Both '/' and '\' separate folders. Matching is case-sensitive except on Windows.
 /// </summary>
-public static class DataPathGlob
+public static class PathGlob
 {
     /// <summary>Whether <paramref name="path"/> contains a wildcard and so is a glob.</summary>
     public static bool IsGlob(string path)
