@@ -45,7 +45,7 @@ public static class WeightSqnr
                     continue;
                 }
 
-                floats = Transpose(floats, (int)weight.Dims[0], (int)weight.Dims[1]);
+                floats = RowMajor.Transpose(floats, (int)weight.Dims[0], (int)weight.Dims[1]);
             }
 
             if (Dequantize(q, scale, zeroPoint) is { } restored)
@@ -103,20 +103,6 @@ public static class WeightSqnr
         }
 
         return restored;
-    }
-
-    private static float[] Transpose(float[] values, int rows, int columns)
-    {
-        var transposed = new float[values.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                transposed[(c * rows) + r] = values[(r * columns) + c];
-            }
-        }
-
-        return transposed;
     }
 
     private static int[]? ReadIntegers(TensorProto tensor)

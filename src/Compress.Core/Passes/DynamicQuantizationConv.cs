@@ -151,7 +151,7 @@ internal static class DynamicQuantizationConv
         float[] w = TensorData.ReadFloats(value);
 
         // QuantizedMatrix scales columns; a Conv weight [M, C/g·k…] has its output channels on rows.
-        float[] columnsAreChannels = Transpose(w, outputChannels, perChannelSize);
+        float[] columnsAreChannels = RowMajor.Transpose<float>(w, outputChannels, perChannelSize);
         bool asymmetric = options.WeightType == QuantType.QUInt8 && !options.PerChannel;
         QuantizedMatrix q = QuantizedMatrix.Quantize(columnsAreChannels, perChannelSize, outputChannels, asymmetric ? QuantType.QUInt8 : QuantType.QInt8, options.PerChannel, options.ReduceRange);
         if (!asymmetric)
@@ -159,7 +159,7 @@ internal static class DynamicQuantizationConv
             q = q.ToOffsetUInt8();
         }
 
-        byte[] data = Transpose(q.Data, perChannelSize, outputChannels);
+        byte[] data = RowMajor.Transpose<byte>(q.Data, perChannelSize, outputChannels);
         long[] scaleDims = q.Scales.Length == 1 ? [] : [1, outputChannels, .. Enumerable.Repeat(1L, dims.Length - 2)];
         var names = new ConvWeight(
             run.Graph.UniqueName(weight.Name + "_quantized"),
@@ -176,20 +176,6 @@ internal static class DynamicQuantizationConv
             CultureInfo.InvariantCulture,
             $"Conv weights {(asymmetric ? "uint8 asymmetric" : "symmetric int8 stored as uint8 + 128")} {(options.PerChannel ? "per-channel" : "per-tensor")} (ORT's ConvInteger runs u8s8 ~10x slower than u8u8 and takes only a scalar weight zero point); ConvInteger is not fused by ORT"));
         return names;
-    }
-
-    private static T[] Transpose<T>(T[] values, int rows, int columns)
-    {
-        var result = new T[values.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                result[(c * rows) + r] = values[(r * columns) + c];
-            }
-        }
-
-        return result;
     }
 
     /// <summary>Names of a quantized Conv weight: uint8 [M, C/g, k…], scale ([] or [1,M,1,…]) and scalar zero point.</summary>

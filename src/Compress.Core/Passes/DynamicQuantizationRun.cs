@@ -51,7 +51,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         if (transB)
         {
             // Gemm transB=1 stores B as [N,K]; MatMulInteger needs [K,N] (output channels last).
-            w = Transpose(w, rows, columns);
+            w = RowMajor.Transpose(w, rows, columns);
             (rows, columns) = (columns, rows);
         }
 
@@ -187,19 +187,5 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         {
             _replaced.Add(constant);
         }
-    }
-
-    private static float[] Transpose(float[] values, int rows, int columns)
-    {
-        var result = new float[values.Length];
-        for (int r = 0; r < rows; r++)
-        {
-            for (int c = 0; c < columns; c++)
-            {
-                result[(c * rows) + r] = values[(r * columns) + c];
-            }
-        }
-
-        return result;
     }
 }

@@ -198,7 +198,7 @@ public static class WeightOnlyQuantization
             int columns = checked((int)value.Dims[1]);
 
             // MatMulNBits wants [N,K]: MatMul's [K,N] (and Gemm transB=0) is transposed, Gemm transB=1 already is.
-            (float[] nk, int k, int n) = transB ? (w, columns, rows) : (Transpose(w, rows, columns), rows, columns);
+            (float[] nk, int k, int n) = transB ? (w, columns, rows) : (RowMajor.Transpose(w, rows, columns), rows, columns);
             if (alpha != 1f)
             {
                 for (int i = 0; i < nk.Length; i++)
@@ -273,19 +273,5 @@ public static class WeightOnlyQuantization
 
         private static AttributeProto IntAttribute(string name, long value) =>
             new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
-
-        private static float[] Transpose(float[] values, int rows, int columns)
-        {
-            var result = new float[values.Length];
-            for (int r = 0; r < rows; r++)
-            {
-                for (int c = 0; c < columns; c++)
-                {
-                    result[(c * rows) + r] = values[(r * columns) + c];
-                }
-            }
-
-            return result;
-        }
     }
 }

@@ -16,15 +16,7 @@ public sealed class Float16PassSpec : PassSpec
     /// types are fixed by an attribute or by the operator (random generators, EyeLike, quantize/dequantize ops),
     /// which ONNX Runtime's CPU provider cannot run in float16. The same list as the float16 pass's default.
     /// </summary>
-    public static IReadOnlyList<string> DefaultOpBlockList { get; } =
-    [
-        "ArrayFeatureExtractor", "Binarizer", "CastMap", "CategoryMapper", "DictVectorizer", "FeatureVectorizer",
-        "Imputer", "LabelEncoder", "LinearClassifier", "LinearRegressor", "Normalizer", "OneHotEncoder",
-        "SVMClassifier", "SVMRegressor", "Scaler", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "ZipMap",
-        "NonMaxSuppression", "TopK", "RoiAlign", "Resize", "Range", "CumSum", "Min", "Max", "Upsample",
-        "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "EyeLike",
-        "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear",
-    ];
+    public static IReadOnlyList<string> DefaultOpBlockList => Passes.Float16ConversionOptions.DefaultOpBlockList;
 
     /// <summary>Creates a pass with every option at its default.</summary>
     public Float16PassSpec()
