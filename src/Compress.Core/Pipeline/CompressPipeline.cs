@@ -52,7 +52,7 @@ public sealed class CompressPipeline(IPipelineLog log)
             inputs.UnionWith(modelInputs);
             try
             {
-                ModelReport report = cache.Run(model, modelInputs, outputRoot, outputs, () => RunModel(model, outputRoot, outputs, diagnostics));
+                ModelReport report = cache.Run(model, modelInputs, outputRoot, outputs, cacheInfo => RunModel(model, cacheInfo, outputRoot, outputs, diagnostics));
                 reports.Add(report);
                 log.Info(Summary(report));
             }
@@ -69,7 +69,7 @@ public sealed class CompressPipeline(IPipelineLog log)
         return new PipelineResult { Models = reports, Diagnostics = diagnostics, Inputs = [.. inputs], Outputs = [.. outputs] };
     }
 
-    private ModelReport RunModel(ModelSpec model, string outputRoot, SortedSet<string> outputs, List<Diagnostic> diagnostics)
+    private ModelReport RunModel(ModelSpec model, ReportCacheInfo? cacheInfo, string outputRoot, SortedSet<string> outputs, List<Diagnostic> diagnostics)
     {
         var clock = Stopwatch.StartNew();
         string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
@@ -86,6 +86,7 @@ public sealed class CompressPipeline(IPipelineLog log)
             SourceSha256 = Sha256Of(model.SourcePath),
             Parameters = ModelInspector.Inspect(proto, sourceBytes).ParameterCount,
             ToolVersion = ToolVersion,
+            Cache = cacheInfo,
         };
 
         // The untouched source: evaluation compares with it, tuning re-runs the passes from it, weight SQNR reads it.

@@ -22,14 +22,14 @@ internal sealed class ModelCache(IReadOnlyList<string> directories, IPipelineLog
 
     /// <summary>
     /// Returns the cached result of <paramref name="model"/> when one of the caches has it, otherwise runs
-    /// <paramref name="compress"/> and stores its outputs in every cache. Restored files are added to
-    /// <paramref name="outputs"/> (<paramref name="compress"/> adds its own).
+    /// <paramref name="compress"/> (given the cache section its report records, null without a cache) and stores
+    /// its outputs in every cache. Restored files are added to <paramref name="outputs"/> (<paramref name="compress"/> adds its own).
     /// </summary>
-    public ModelReport Run(ModelSpec model, IReadOnlyList<string> inputFiles, string outputRoot, ISet<string> outputs, Func<ModelReport> compress)
+    public ModelReport Run(ModelSpec model, IReadOnlyList<string> inputFiles, string outputRoot, ISet<string> outputs, Func<ReportCacheInfo?, ModelReport> compress)
     {
         if (directories.Count == 0)
         {
-            return compress();
+            return compress(null);
         }
 
         var clock = Stopwatch.StartNew();
@@ -41,7 +41,7 @@ internal sealed class ModelCache(IReadOnlyList<string> directories, IPipelineLog
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A missing or unreadable input: compressing reports it with its proper code.
-            return compress();
+            return compress(null);
         }
 
         for (int i = 0; i < directories.Count; i++)
@@ -64,8 +64,7 @@ internal sealed class ModelCache(IReadOnlyList<string> directories, IPipelineLog
             }
         }
 
-        ModelReport report = compress();
-        MarkAsMiss(Path.Combine(outputRoot, model.ReportPath), key);
+        ModelReport report = compress(ReportCacheInfo.Miss(key));
         foreach (string directory in directories)
         {
             TryStore(model, directory, key, outputRoot);
@@ -163,19 +162,6 @@ internal sealed class ModelCache(IReadOnlyList<string> directories, IPipelineLog
                 yield return file;
             }
         }
-    }
-
-    /// <summary>Marks a freshly written report as a cache miss (the key tells which entry it filled).</summary>
-    private static void MarkAsMiss(string reportPath, string key)
-    {
-        if (!File.Exists(reportPath))
-        {
-            return;
-        }
-
-        JsonObject report = JsonNode.Parse(File.ReadAllBytes(reportPath))!.AsObject();
-        report["cache"] = new JsonObject { ["status"] = "miss", ["key"] = key };
-        AtomicFile.WriteAllBytes(reportPath, JsonSerializer.SerializeToUtf8Bytes(report, ReportJson.Options));
     }
 
     private static void CopyAtomically(string source, string target)

@@ -48,6 +48,10 @@ public sealed class ModelReport
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<TuningStep>? Tuning { get; set; }
 
+    /// <summary>Whether a build cache supplied or stored the outputs; left out of the JSON without a cache.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ReportCacheInfo? Cache { get; set; }
+
     /// <summary>SQNR of the weights quantized to int8/uint8 (float vs dequantized); null when no pass ran.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<WeightQuantizationError>? WeightSqnr { get; set; }
