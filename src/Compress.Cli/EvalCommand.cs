@@ -6,6 +6,7 @@ using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Pipeline;
+using Compress.Core.Reports;
 
 namespace Compress.Cli;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Compress.Core.Reports;
 
 namespace Compress.Core.Inspection;
 
@@ -10,12 +11,6 @@ namespace Compress.Core.Inspection;
 /// </summary>
 public sealed class ModelInspection
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-    };
-
     /// <summary>Size of the model file in bytes (as given to the inspector).</summary>
     [JsonPropertyOrder(0)]
     public required long FileBytes { get; init; }
@@ -65,7 +60,7 @@ public sealed class ModelInspection
     public required SparsitySummary Sparsity { get; init; }
 
     /// <summary>The inspection as indented JSON with snake_case keys in a fixed order.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
 
     /// <summary>The inspection as aligned plain-text tables.</summary>
     public string ToText() => InspectionTextRenderer.Render(this);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Compress.Core.Reports;
 
 namespace Compress.Core.Passes;
 
@@ -9,8 +10,6 @@ namespace Compress.Core.Passes;
 /// </summary>
 public sealed class PassReport
 {
-    private static readonly JsonSerializerOptions IndentedOptions = CreateOptions(indented: true);
-    private static readonly JsonSerializerOptions CompactOptions = CreateOptions(indented: false);
     private readonly List<SkippedNode> _skipped = [];
     private readonly List<string> _notes = [];
     private readonly List<KeyValuePair<string, long>> _counts = [];
@@ -83,16 +82,10 @@ public sealed class PassReport
     }
 
     /// <summary>The report as JSON with snake_case keys.</summary>
-    public string ToJson(bool indented = true) => JsonSerializer.Serialize(this, indented ? IndentedOptions : CompactOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
 
     /// <inheritdoc/>
     public override string ToString() => _counts.Count == 0
         ? $"{Pass}: {NodesQuantized} nodes, {WeightsQuantized} weights ({ParametersQuantized} parameters) quantized, {_skipped.Count} skipped"
         : $"{Pass}: {string.Join(", ", _counts.Select(p => $"{p.Key} {p.Value}"))}";
-
-    private static JsonSerializerOptions CreateOptions(bool indented) => new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = indented,
-    };
 }

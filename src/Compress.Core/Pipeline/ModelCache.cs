@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Compress.Core.IO;
 using Compress.Core.Passes;
+using Compress.Core.Reports;
 using Compress.Core.Spec;
 
 namespace Compress.Core.Pipeline;

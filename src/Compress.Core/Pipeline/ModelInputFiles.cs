@@ -1,9 +1,8 @@
 using Compress.Core.Diagnostics;
+using Compress.Core.IO;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
-
-using Compress.Core.IO;
 
 namespace Compress.Core.Pipeline;
 

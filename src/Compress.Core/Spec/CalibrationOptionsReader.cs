@@ -1,9 +1,8 @@
 using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
+using Compress.Core.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-
-using Compress.Core.IO;
 
 namespace Compress.Core.Spec;
 

@@ -1,5 +1,4 @@
 using Compress.Core.Calibration;
-
 using Compress.Core.IO;
 
 namespace Compress.Core.Spec;

@@ -1,7 +1,6 @@
 using Compress.Core.Diagnostics;
-using YamlDotNet.RepresentationModel;
-
 using Compress.Core.IO;
+using YamlDotNet.RepresentationModel;
 
 namespace Compress.Core.Spec;
 

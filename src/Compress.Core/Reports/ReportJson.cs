@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Compress.Core.Pipeline;
+namespace Compress.Core.Reports;
 
 /// <summary>The one JSON style of every report Compress writes: indented, snake_case, enums as strings.</summary>
 public static class ReportJson
