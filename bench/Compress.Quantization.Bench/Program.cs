@@ -6,10 +6,12 @@ using Compress.Core.Onnx.Proto;
 using Compress.Quantization.Bench;
 using Microsoft.ML.OnnxRuntime;
 
-// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R]
+// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R --models a,b]
 // Prints a Markdown table: per shared model and variant, size and ORT CPU latency relative to fp32.
 int threads = ArgOr(args, "--threads", 1);
 int rounds = ArgOr(args, "--rounds", 15);
+int only = Array.IndexOf(args, "--models");
+string[]? selected = only >= 0 && only + 1 < args.Length ? args[only + 1].Split(',') : null;
 string shared = typeof(BenchModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
     .First(a => a.Key == "CompressSharedDir").Value!;
 
@@ -27,7 +29,7 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 Console.WriteLine();
 Console.WriteLine("| model | batch | variant | nodes quantized | bytes | size vs fp32 | latency ms | latency vs fp32 |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
-foreach (BenchModel model in models)
+foreach (BenchModel model in models.Where(m => selected is null || selected.Contains(m.Name)))
 {
     string modelPath = Path.Combine(shared, "models", model.Name + ".onnx");
     ModelProto fp32 = OnnxModelFile.Load(modelPath);

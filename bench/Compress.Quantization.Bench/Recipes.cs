@@ -1,3 +1,4 @@
+using Compress.Core.Calibration;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
@@ -22,6 +23,23 @@ internal static class Recipes
             OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
             Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 64 },
         });
+        // ocr-det's accuracy recipe (tests/…/StaticQuantizationOcrDetTests): float stem, asymmetric percentile ranges.
+        yield return MakeSchedule("static int8, float stem + percentile", model => model.Name != "ocr-det" ? [] :
+        [
+            new QuantizePassSpec
+            {
+                Mode = QuantizationMode.Static,
+                PerChannel = true,
+                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+                NodesToExclude = OcrDetStem,
+                Calibration = new CalibrationSpec
+                {
+                    DataPaths = [Path.Combine(shared, "data", model.CalibrationData)],
+                    Method = CalibrationMethod.Percentile,
+                    SymmetricRange = false,
+                },
+            },
+        ]);
         yield return Make("int4 weight-only", _ => new QuantizePassSpec
         {
             Mode = QuantizationMode.WeightOnly,
@@ -36,6 +54,15 @@ internal static class Recipes
             new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
         ]);
     }
+
+    /// <summary>ocr-det's first four Conv and the hard-swish chains between them (320x320, channel ranges 10–50x apart).</summary>
+    private static readonly string[] OcrDetStem =
+    [
+        "p2o.Conv.0", "p2o.BatchNormalization.0", "p2o.Conv.1", "p2o.Conv.2", "p2o.Conv.3",
+        "p2o.Mul.0", "p2o.Mul.2", "p2o.Mul.4", "p2o.Mul.6", "p2o.Mul.8", "p2o.Mul.10", "p2o.Mul.12",
+        "p2o.Add.2", "p2o.Add.4", "p2o.Add.6", "p2o.Add.10", "p2o.Add.12", "p2o.Add.14",
+        "p2o.Clip.0", "p2o.Clip.2", "p2o.Div.0", "p2o.Div.1",
+    ];
 
     private static VariantRecipe Make(string name, Func<BenchModel, PassSpec> spec) => MakeSchedule(name, model => [spec(model)]);
 
