@@ -18,9 +18,10 @@ namespace Compress.Core.Calibration;
 /// released after every batch, so memory does not grow with the number of samples.
 /// </summary>
 /// <remarks>
-/// Tensors inside subgraphs (If branches, Loop bodies) cannot be graph outputs, so they get no range
-/// and are listed in <see cref="CalibrationResult.Uncalibrated"/>; for main-graph If nodes the
-/// condition is watched, so a branch that never ran is reported as such. The model passed in is not changed.
+/// Tensors inside subgraphs cannot be graph outputs: an If whose condition took one value on every
+/// batch is first replaced by the branch that ran (<see cref="TakenBranchInliner"/>), so its tensors are
+/// calibrated; tensors of other subgraphs (Loop bodies, Ifs whose branches both ran) get no range and are
+/// listed in <see cref="CalibrationResult.Uncalibrated"/>, as are those of branches that never ran. The model passed in is not changed.
 /// </remarks>
 public static class Calibrator
 {
@@ -41,13 +42,14 @@ public static class Calibrator
         var clock = Stopwatch.StartNew();
 
         ModelProto copy = model.Clone();
+        List<UncalibratedTensor> neverRan = TakenBranchInliner.Inline(copy, data, options, m => CreateSession(m, options));
         var graph = new ModelGraph(copy);
         IReadOnlyList<DeclaredInput> inputs = DeclaredInput.Of(copy);
         CalibrationPlan plan = CalibrationPlan.Build(graph, inputs, data.InputNames, options.TensorNames);
         ExposeAsOutputs(copy, plan);
 
         using InferenceSession session = CreateSession(copy, options);
-        var uncalibrated = new List<UncalibratedTensor>(plan.Uncalibrated);
+        var uncalibrated = new List<UncalibratedTensor>(plan.Uncalibrated.Concat(neverRan));
         List<string> calibratedOutputs = SelectFloatOutputs(session, plan, uncalibrated);
         var outputNames = calibratedOutputs.Concat(plan.Branches.Where(b => !b.ConditionIsGraphInput).Select(b => b.Condition)).Distinct(StringComparer.Ordinal).ToList();
         Dictionary<string, BranchWatch> watchedOutputs = plan.Branches.Where(b => !b.ConditionIsGraphInput).GroupBy(b => b.Condition).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);

@@ -55,6 +55,13 @@ public sealed class StaticQuantizationOptions
     /// <summary>Lower bound of rmax − rmin for every activation range (MinimumRealRange); null = none.</summary>
     public float? MinimumRealRange { get; init; }
 
+    /// <summary>
+    /// Quantize data-movement ops (Reshape, Slice, MaxPool…) even when their input is not quantized
+    /// (ORT <c>ForceQuantizeNoInputCheck</c>). Off, as in ORT: such an op is quantized only when its input
+    /// already is, so Q/DQ pairs never appear on tensors that no integer kernel reads.
+    /// </summary>
+    public bool ForceQuantizeNoInputCheck { get; init; }
+
     /// <summary>Whether weights of <paramref name="type"/> are symmetric under these options.</summary>
     internal bool IsWeightSymmetric(QuantType type) => WeightSymmetric ?? type == QuantType.QInt8;
 }

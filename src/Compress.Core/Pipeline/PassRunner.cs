@@ -84,6 +84,7 @@ public static class PassRunner
         NodesToExclude = spec.NodesToExclude,
         QuantizeBias = spec.QuantizeBias,
         MinimumRealRange = spec.MinimumRealRange,
+        ForceQuantizeNoInputCheck = spec.ForceQuantizeNoInputCheck,
         NodeOverrides = [.. spec.NodeOverrides.Select(o => new StaticNodeOverride
         {
             Node = o.Nodes,

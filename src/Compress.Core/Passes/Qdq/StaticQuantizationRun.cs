@@ -61,6 +61,8 @@ internal sealed class StaticQuantizationRun(
             report.AddNote("left in float (no int8 kernel in this pass): " + string.Join(", ", leftFloat.Select(p => $"{p.Value} {p.Key}")));
         }
 
+        selected = DropDataMovementOnFloatInputs(selected);
+        selected = DropIslandsWithoutIntegerKernel(selected);
         selected = FoldActivations(selected);
         foreach (GraphNode node in selected)
         {
@@ -119,6 +121,103 @@ internal sealed class StaticQuantizationRun(
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// ORT's rule for data-movement ops (its Direct8BitOp): quantized only when their input already is,
+    /// i.e. read or written in int8 by a node selected before them in graph order; otherwise the Q/DQ
+    /// pair would just round a float tensor (e.g. Silero's STFT output before its Pow/Sqrt/Log).
+    /// </summary>
+    private List<GraphNode> DropDataMovementOnFloatInputs(List<GraphNode> selected)
+    {
+        if (options.ForceQuantizeNoInputCheck)
+        {
+            return selected;
+        }
+
+        var quantized = new HashSet<(GraphScope, string)>();
+        var kept = new List<GraphNode>(selected.Count);
+        foreach (GraphNode candidate in selected)
+        {
+            (GraphScope scope, NodeProto node) = candidate;
+            if (StaticOpRoles.Of(node.OpType) == StaticOpRole.SharedParameters)
+            {
+                if (!quantized.Contains((scope, node.Input[0])))
+                {
+                    report.AddSkipped(new SkippedNode(
+                        Label(node),
+                        node.OpType,
+                        scope.Path,
+                        $"input '{node.Input[0]}' is not quantized (data-movement ops follow their input, as in ORT; ForceQuantizeNoInputCheck: true quantizes it anyway)"));
+                    continue;
+                }
+            }
+            else
+            {
+                quantized.UnionWith(node.Input.Where(i => i.Length > 0).Select(i => (scope, i)));
+            }
+
+            quantized.UnionWith(node.Output.Where(o => o.Length > 0).Select(o => (scope, o)));
+            kept.Add(candidate);
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Keeps only the selected nodes that share a quantized tensor, directly or through other selected
+    /// nodes, with a quantized Conv/ConvTranspose/MatMul/Gemm. A group of element-wise ops between float
+    /// ops (Silero's |STFT|² sums and log offset) would only round its tensors, each DQ/Q pair costing
+    /// more than the int8 op saves. When no weighted node is selected at all, the selection stands.
+    /// </summary>
+    private List<GraphNode> DropIslandsWithoutIntegerKernel(List<GraphNode> selected)
+    {
+        if (!selected.Any(n => StaticOpRoles.Of(n.Node.OpType) == StaticOpRole.Weighted))
+        {
+            return selected;
+        }
+
+        // Union-find over selected nodes joined by the tensors they read or write.
+        var parent = Enumerable.Range(0, selected.Count).ToArray();
+        int Find(int i) => parent[i] == i ? i : parent[i] = Find(parent[i]);
+        var owner = new Dictionary<(GraphScope, string), int>();
+        for (int i = 0; i < selected.Count; i++)
+        {
+            (GraphScope scope, NodeProto node) = selected[i];
+            foreach (string tensor in node.Input.Concat(node.Output).Where(t => t.Length > 0 && scope.FindConstant(t) is null))
+            {
+                if (owner.TryGetValue((scope, tensor), out int other))
+                {
+                    parent[Find(i)] = Find(other);
+                }
+                else
+                {
+                    owner[(scope, tensor)] = i;
+                }
+            }
+        }
+
+        var anchored = new HashSet<int>(Enumerable.Range(0, selected.Count)
+            .Where(i => StaticOpRoles.Of(selected[i].Node.OpType) == StaticOpRole.Weighted)
+            .Select(Find));
+        var kept = new List<GraphNode>(selected.Count);
+        for (int i = 0; i < selected.Count; i++)
+        {
+            if (anchored.Contains(Find(i)))
+            {
+                kept.Add(selected[i]);
+                continue;
+            }
+
+            (GraphScope scope, NodeProto node) = selected[i];
+            report.AddSkipped(new SkippedNode(
+                Label(node),
+                node.OpType,
+                scope.Path,
+                "not connected to any quantized Conv/MatMul/Gemm: between float ops an int8 op only adds rounding and DQ/Q pairs"));
+        }
+
+        return kept;
     }
 
     private StaticNodeOverride? Override(NodeProto node) => options.NodeOverrides.FirstOrDefault(o => NodeNameGlob.IsMatch(o.Node, node.Name));
