@@ -54,6 +54,13 @@ public sealed class CancellationTests
         Dictionary<string, byte[]> left = Directory.GetFiles(objFolder, "ocr*.onnx").ToDictionary(f => f, File.ReadAllBytes);
         Assert.That(left, Has.Count.InRange(2, ModelCount - 1), "some but not all models were written before the kill");
 
+        // A kill during a write leaves the temporary file beside its target; the kill above lands there only
+        // sometimes, so one is added as such a kill leaves it, plus a user's own .tmp file that must survive.
+        string[] leftByKill = Directory.GetFiles(objFolder, "*.tmp");
+        File.WriteAllBytes(Path.Combine(objFolder, $".ocr{ModelCount}.onnx.{Guid.NewGuid():N}.tmp"), left.Values.First()[..1000]);
+        string userFile = Path.Combine(objFolder, "notes.tmp");
+        File.WriteAllText(userFile, "not the tool's");
+
         ProcessResult next = DotNetProcess.Run(app.Directory, BuildTimeout, "build", "--no-restore", "-nodeReuse:false", "-tl:off", "-v:n");
 
         Assert.That(next.ExitCode, Is.Zero, next.ToString());
@@ -71,6 +78,8 @@ public sealed class CancellationTests
 
         Assert.That(Directory.GetFiles(Path.Combine(app.OutputFolder, "models")).Select(Path.GetExtension).Distinct(),
             Is.EquivalentTo(ExpectedExtensions), "no temporary files reach bin/");
+        Assert.That(Directory.GetFiles(Path.Combine(app.Directory, "obj"), "*.tmp", SearchOption.AllDirectories), Is.EqualTo(new[] { userFile }),
+            $"the recovering build removes the tool's stale temporary files (the kill left {leftByKill.Length}) and nothing else");
     }
 
     private static Process StartBuild(string directory)

@@ -1,10 +1,12 @@
+using System.Text.RegularExpressions;
+
 namespace Compress.Core.IO;
 
 /// <summary>
 /// A temporary file beside a target that replaces the target only on <see cref="Commit"/>; disposing
 /// without committing deletes it. Same folder, so the final rename never crosses file systems.
 /// </summary>
-internal sealed class PendingFile : IDisposable
+internal sealed partial class PendingFile : IDisposable
 {
     private bool _committed;
 
@@ -14,6 +16,9 @@ internal sealed class PendingFile : IDisposable
         string folder = Path.GetDirectoryName(targetPath) ?? ".";
         TempPath = Path.Combine(folder, $".{Path.GetFileName(targetPath)}.{Guid.NewGuid():N}.tmp");
     }
+
+    /// <summary>Whether <paramref name="fileName"/> has the shape of a temporary name given above: <c>.&lt;target&gt;.&lt;32 hex&gt;.tmp</c>.</summary>
+    public static bool IsTempFileName(string fileName) => TempFileName().IsMatch(fileName);
 
     public string TargetPath { get; }
 
@@ -43,4 +48,7 @@ internal sealed class PendingFile : IDisposable
             }
         }
     }
+
+    [GeneratedRegex(@"^\..+\.[0-9a-f]{32}\.tmp$", RegexOptions.CultureInvariant)]
+    private static partial Regex TempFileName();
 }

@@ -39,6 +39,7 @@ public sealed class CompressPipeline(IPipelineLog log)
     public PipelineResult Run(CompressSpec spec, string outputDirectory)
     {
         string outputRoot = Path.GetFullPath(outputDirectory);
+        RemoveStaleTempFiles(spec, outputRoot);
         var cache = new ModelCache(Settings.CacheDirectories, log);
         var reports = new List<ModelReport>();
         var diagnostics = new List<Diagnostic>();
@@ -67,6 +68,19 @@ public sealed class CompressPipeline(IPipelineLog log)
         }
 
         return new PipelineResult { Models = reports, Diagnostics = diagnostics, Inputs = [.. inputs], Outputs = [.. outputs] };
+    }
+
+    // A run killed while writing leaves its temporary files beside the outputs; this run starts by removing them.
+    private void RemoveStaleTempFiles(CompressSpec spec, string outputRoot)
+    {
+        IEnumerable<string> folders = spec.Models
+            .SelectMany(m => new[] { m.OutputPath, m.ReportPath })
+            .Select(relative => Path.GetDirectoryName(Path.GetFullPath(Path.Combine(outputRoot, relative)))!)
+            .Prepend(outputRoot);
+        foreach (string file in StalePendingFiles.Remove(folders, DateTime.UtcNow))
+        {
+            log.Info($"compress: removed {file}, left by an interrupted run");
+        }
     }
 
     private ModelReport RunModel(ModelSpec model, ReportCacheInfo? cacheInfo, string outputRoot, SortedSet<string> outputs, List<Diagnostic> diagnostics)
