@@ -2,7 +2,7 @@ using Compress.Core.Passes;
 
 namespace Compress.Core.Spec;
 
-/// <summary>The keys and spellings of the <c>prune</c> and <c>reconstruct</c> passes and of the model-entry key <c>pack</c>.</summary>
+/// <summary>The keys and spellings of the <c>prune</c> and <c>reconstruct</c> passes and of the model-entry keys <c>pack</c> and <c>storage</c>.</summary>
 internal static class PruneKeys
 {
     public const string Method = "method";
@@ -21,6 +21,7 @@ internal static class PruneKeys
     public const string Damping = "damping";
 
     public const string Pack = "pack";
+    public const string Storage = "storage";
 
     public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, OpTypes, NodesToExclude];
 
@@ -44,4 +45,6 @@ internal static class PruneKeys
     public static IReadOnlyList<KeyValuePair<string, StructuredPruningNorm>> Norms { get; } = [new("l1", StructuredPruningNorm.L1), new("l2", StructuredPruningNorm.L2)];
 
     public static IReadOnlyList<KeyValuePair<string, Packing.PackFormat>> PackFormats { get; } = [new("none", Packing.PackFormat.None), new("brotli", Packing.PackFormat.Brotli)];
+
+    public static IReadOnlyList<KeyValuePair<string, Onnx.InitializerStorage>> Storages { get; } = [new("dense", Onnx.InitializerStorage.Dense), new("sparse", Onnx.InitializerStorage.Sparse)];
 }
