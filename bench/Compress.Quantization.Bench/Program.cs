@@ -6,7 +6,7 @@ using Compress.Core.Onnx.Proto;
 using Compress.Quantization.Bench;
 using Microsoft.ML.OnnxRuntime;
 
-// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R]
+// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R --model NAME]
 // Prints a Markdown table: per shared model and variant, size and ORT CPU latency relative to fp32.
 int threads = ArgOr(args, "--threads", 1);
 int rounds = ArgOr(args, "--rounds", 15);
@@ -27,7 +27,8 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 Console.WriteLine();
 Console.WriteLine("| model | batch | variant | nodes quantized | bytes | size vs fp32 | latency ms | latency vs fp32 |");
 Console.WriteLine("|---|---|---|---|---|---|---|---|");
-foreach (BenchModel model in models)
+string? only = Array.IndexOf(args, "--model") is int at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+foreach (BenchModel model in models.Where(m => only is null || m.Name == only))
 {
     string modelPath = Path.Combine(shared, "models", model.Name + ".onnx");
     ModelProto fp32 = OnnxModelFile.Load(modelPath);

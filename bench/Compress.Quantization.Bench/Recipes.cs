@@ -30,11 +30,14 @@ internal static class Recipes
             OpTypesToQuantize = ["MatMul", "Gemm"],
         });
         yield return Make("float16", _ => new Float16PassSpec { KeepIoTypes = true });
-        yield return MakeSchedule("structured 25% + reconstruct", model =>
-        [
-            new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25 },
-            new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
-        ]);
+        foreach (int multiple in new[] { 1, 8, 16 })
+        {
+            yield return MakeSchedule($"structured 25% (multiple {multiple}) + reconstruct", model =>
+            [
+                new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25, ChannelMultiple = multiple },
+                new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
+            ]);
+        }
     }
 
     private static VariantRecipe Make(string name, Func<BenchModel, PassSpec> spec) => MakeSchedule(name, model => [spec(model)]);

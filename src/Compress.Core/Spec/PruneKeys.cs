@@ -12,6 +12,7 @@ internal static class PruneKeys
     public const string Scope = "scope";
     public const string Ratio = "ratio";
     public const string Norm = "norm";
+    public const string ChannelMultiple = "channel_multiple";
     public const string OpTypes = "op_types";
     public const string NodesToExclude = "nodes_to_exclude";
 
@@ -23,7 +24,7 @@ internal static class PruneKeys
     public const string Pack = "pack";
     public const string Storage = "storage";
 
-    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, OpTypes, NodesToExclude];
+    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, ChannelMultiple, OpTypes, NodesToExclude];
 
     /// <summary>Prune keys that belong to one method only.</summary>
     public static IReadOnlyDictionary<string, PruneMethod> MethodOnlyKeys { get; } = new Dictionary<string, PruneMethod>(StringComparer.Ordinal)
@@ -34,6 +35,7 @@ internal static class PruneKeys
         [Scope] = PruneMethod.Magnitude,
         [Ratio] = PruneMethod.Structured,
         [Norm] = PruneMethod.Structured,
+        [ChannelMultiple] = PruneMethod.Structured,
     };
 
     public static IReadOnlyList<string> ReconstructOptions { get; } = [Data, Samples, BatchSize, Damping, NodesToExclude];
