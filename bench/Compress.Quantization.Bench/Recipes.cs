@@ -48,11 +48,14 @@ internal static class Recipes
             OpTypesToQuantize = ["MatMul", "Gemm"],
         });
         yield return Make("float16", _ => new Float16PassSpec { KeepIoTypes = true });
-        yield return MakeSchedule("structured 25% + reconstruct", model =>
-        [
-            new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25 },
-            new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
-        ]);
+        foreach (int multiple in new[] { 1, 8, 16 })
+        {
+            yield return MakeSchedule($"structured 25% (multiple {multiple}) + reconstruct", model =>
+            [
+                new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25, ChannelMultiple = multiple },
+                new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
+            ]);
+        }
     }
 
     /// <summary>ocr-det's first four Conv and the hard-swish chains between them (320x320, channel ranges 10–50x apart).</summary>

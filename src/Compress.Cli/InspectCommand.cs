@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Compress.Core.Inspection;
 using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
 
 namespace Compress.Cli;
 
@@ -18,7 +19,11 @@ internal static class InspectCommand
 
     private static int Inspect(FileInfo model, bool json)
     {
-        ModelInspection inspection = ModelInspector.Inspect(OnnxModelFile.Load(model.FullName), model.Length);
+        ModelProto proto = OnnxModelFile.Load(model.FullName);
+
+        // Weights stored sparse (storage: sparse) are parameters like any other.
+        SparseInitializerStorage.Densify(proto);
+        ModelInspection inspection = ModelInspector.Inspect(proto, model.Length);
         Console.Out.WriteLine(json ? inspection.ToJson() : inspection.ToText());
         return ExitCodes.Success;
     }

@@ -18,6 +18,35 @@ public class InspectCommandTests
     }
 
     [Test]
+    public void WeightsStoredSparseCountAsParameters()
+    {
+        using var workspace = new Workspace();
+        string source = TestPaths.SharedModel("digits-mlp");
+        string spec = workspace.WriteSpec($$"""
+            version: 1
+            models:
+              - name: sparse
+                source: {{source}}
+                storage: sparse
+                passes:
+                  - prune: { method: magnitude, sparsity: 0.85 }
+            """);
+        CliResult run = CliProcess.Run("run", spec, "--output", workspace.Output);
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        string output = Path.Combine(workspace.Output, "sparse.onnx");
+
+        CliResult stored = CliProcess.Run("inspect", output, "--json");
+        CliResult original = CliProcess.Run("inspect", source, "--json");
+
+        Assert.That(stored.ExitCode, Is.Zero, stored.ToString());
+        using JsonDocument storedJson = JsonDocument.Parse(stored.StandardOutput);
+        using JsonDocument originalJson = JsonDocument.Parse(original.StandardOutput);
+        long parameters = originalJson.RootElement.GetProperty("parameter_count").GetInt64();
+        Assert.That(storedJson.RootElement.GetProperty("parameter_count").GetInt64(), Is.EqualTo(parameters).And.Positive);
+        Assert.That(new FileInfo(output).Length, Is.LessThan(new FileInfo(source).Length / 2), "the pruned weights are stored sparse");
+    }
+
+    [Test]
     public void MissingModelIsACodedErrorNotAStackTrace()
     {
         CliResult result = CliProcess.Run("inspect", "/nonexistent/model.onnx");

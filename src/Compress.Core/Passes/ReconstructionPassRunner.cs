@@ -23,6 +23,7 @@ internal static class ReconstructionPassRunner
         {
             Ratio = spec.Ratio ?? 0.25,
             Norm = spec.Norm,
+            ChannelMultiple = spec.ChannelMultiple,
             OpTypes = spec.OpTypes,
             NodesToExclude = spec.NodesToExclude,
         });

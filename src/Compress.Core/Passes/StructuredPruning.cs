@@ -60,7 +60,7 @@ public static class StructuredPruning
         }
 
         report.AddCount("parameters_removed", removedTotal);
-        report.AddNote(string.Create(CultureInfo.InvariantCulture, $"ratio {options.Ratio}, importance {options.Norm} norm of each output's weights"));
+        report.AddNote(string.Create(CultureInfo.InvariantCulture, $"ratio {options.Ratio}, kept outputs in multiples of {options.ChannelMultiple}, importance {options.Norm} norm of each output's weights"));
         return report;
     }
 
@@ -88,10 +88,12 @@ public static class StructuredPruning
         }
 
         before = weight.Rows;
-        int remove = (int)Math.Floor((options.Ratio * before) + 1e-9);
-        if (remove == 0 || remove >= before)
+        int keepCount = options.KeptOutputs(before);
+        if (keepCount >= before)
         {
-            reason = $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} removes no output of its {before}";
+            reason = options.ChannelMultiple > 1
+                ? $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} with outputs kept in multiples of {options.ChannelMultiple} removes no output of its {before}"
+                : $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} removes no output of its {before}";
             return null;
         }
 
@@ -121,7 +123,7 @@ public static class StructuredPruning
         }
 
         int[] keep = Importance(weight, options.Norm);
-        kept = before - remove;
+        kept = keepCount;
         keep = [.. keep.Take(kept).Order()];
 
         removed += ShrinkRows(weight, keep);

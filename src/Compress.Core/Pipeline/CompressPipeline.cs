@@ -91,6 +91,9 @@ public sealed class CompressPipeline(IPipelineLog log)
 
         long sourceBytes = new FileInfo(model.SourcePath).Length;
         ModelProto proto = OnnxModelFile.Load(model.SourcePath);
+
+        // Passes read graph.initializer only: a source that stores weights sparse gets them back dense.
+        SparseInitializerStorage.Densify(proto);
         var report = new ModelReport
         {
             Name = model.Name,
@@ -129,6 +132,12 @@ public sealed class CompressPipeline(IPipelineLog log)
         }
 
         StampMetadata(proto, report);
+        if (model.Storage == InitializerStorage.Sparse)
+        {
+            // Last, after every pass and measurement: only the file's encoding changes, not the weights.
+            report.SparseStorage = SparseInitializerStorage.Store(proto);
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
         OnnxModelFile.Save(proto, outputPath, new OnnxSaveOptions { ExternalData = ExternalDataMode.Auto });
         report.OutputBytes = new FileInfo(outputPath).Length;

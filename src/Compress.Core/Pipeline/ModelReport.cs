@@ -38,6 +38,10 @@ public sealed class ModelReport
 
     public long DurationMs { get; set; }
 
+    /// <summary>Initializers stored as ONNX sparse initializers and the bytes that saved (<c>storage: sparse</c>); left out of the JSON otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Onnx.SparseStorageSummary? SparseStorage { get; set; }
+
     public required string ToolVersion { get; init; }
 
     /// <summary>Metrics before/after against the spec's <c>evaluate</c> budget; null when the model has no <c>evaluate</c> block.</summary>

@@ -30,6 +30,9 @@ public sealed class ModelSpec
     /// <summary>The <c>pack</c> key: <c>brotli</c> also ships <c>&lt;name&gt;.onnx.br</c>.</summary>
     public Packing.PackFormat Pack { get; init; }
 
+    /// <summary>The <c>storage</c> key: <c>sparse</c> stores weights with enough zeros as ONNX sparse initializers.</summary>
+    public Onnx.InitializerStorage Storage { get; init; }
+
     /// <summary>Where the entry starts in the spec file.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.Unknown;
 }

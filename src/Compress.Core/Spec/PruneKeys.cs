@@ -2,7 +2,7 @@ using Compress.Core.Passes;
 
 namespace Compress.Core.Spec;
 
-/// <summary>The keys and spellings of the <c>prune</c> and <c>reconstruct</c> passes and of the model-entry key <c>pack</c>.</summary>
+/// <summary>The keys and spellings of the <c>prune</c> and <c>reconstruct</c> passes and of the model-entry keys <c>pack</c> and <c>storage</c>.</summary>
 internal static class PruneKeys
 {
     public const string Method = "method";
@@ -12,6 +12,7 @@ internal static class PruneKeys
     public const string Scope = "scope";
     public const string Ratio = "ratio";
     public const string Norm = "norm";
+    public const string ChannelMultiple = "channel_multiple";
     public const string OpTypes = "op_types";
     public const string NodesToExclude = "nodes_to_exclude";
 
@@ -21,8 +22,9 @@ internal static class PruneKeys
     public const string Damping = "damping";
 
     public const string Pack = "pack";
+    public const string Storage = "storage";
 
-    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, OpTypes, NodesToExclude];
+    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, ChannelMultiple, OpTypes, NodesToExclude];
 
     /// <summary>Prune keys that belong to one method only.</summary>
     public static IReadOnlyDictionary<string, PruneMethod> MethodOnlyKeys { get; } = new Dictionary<string, PruneMethod>(StringComparer.Ordinal)
@@ -33,6 +35,7 @@ internal static class PruneKeys
         [Scope] = PruneMethod.Magnitude,
         [Ratio] = PruneMethod.Structured,
         [Norm] = PruneMethod.Structured,
+        [ChannelMultiple] = PruneMethod.Structured,
     };
 
     public static IReadOnlyList<string> ReconstructOptions { get; } = [Data, Samples, BatchSize, Damping, NodesToExclude];
@@ -44,4 +47,6 @@ internal static class PruneKeys
     public static IReadOnlyList<KeyValuePair<string, StructuredPruningNorm>> Norms { get; } = [new("l1", StructuredPruningNorm.L1), new("l2", StructuredPruningNorm.L2)];
 
     public static IReadOnlyList<KeyValuePair<string, Packing.PackFormat>> PackFormats { get; } = [new("none", Packing.PackFormat.None), new("brotli", Packing.PackFormat.Brotli)];
+
+    public static IReadOnlyList<KeyValuePair<string, Onnx.InitializerStorage>> Storages { get; } = [new("dense", Onnx.InitializerStorage.Dense), new("sparse", Onnx.InitializerStorage.Sparse)];
 }

@@ -41,6 +41,7 @@ internal static class PruneOptionsReader
         MagnitudePruningPattern? pattern = null;
         MagnitudePruningScope scope = MagnitudePruningScope.PerLayer;
         StructuredPruningNorm norm = StructuredPruningNorm.L2;
+        int channelMultiple = StructuredPruningOptions.DefaultChannelMultiple;
         IReadOnlyList<string> opTypes = ["Conv", "MatMul", "Gemm"], exclude = [];
         foreach (MappingEntry entry in entries)
         {
@@ -75,6 +76,9 @@ internal static class PruneOptionsReader
                     break;
                 case PruneKeys.Norm:
                     reader.TryReadEnum(entry, PruneKeys.Norms, StringComparison.OrdinalIgnoreCase, "norm", out norm);
+                    break;
+                case PruneKeys.ChannelMultiple when reader.TryReadInteger(entry, 1, 1024, out int multiple):
+                    channelMultiple = multiple;
                     break;
                 case PruneKeys.OpTypes when reader.TryReadStringList(entry, "op type names", out List<string> types):
                     opTypes = types;
@@ -114,6 +118,7 @@ internal static class PruneOptionsReader
                 Scope = scope,
                 Ratio = ratio,
                 Norm = norm,
+                ChannelMultiple = channelMultiple,
                 OpTypes = opTypes,
                 NodesToExclude = exclude,
             };

@@ -39,6 +39,9 @@ public sealed class PrunePassSpec : PassSpec
     /// <summary>Structured: importance norm of an output's weights.</summary>
     public StructuredPruningNorm Norm { get; init; } = StructuredPruningNorm.L2;
 
+    /// <summary>Structured: kept outputs rounded to a multiple of this (see <see cref="StructuredPruningOptions.ChannelMultiple"/>).</summary>
+    public int ChannelMultiple { get; init; } = StructuredPruningOptions.DefaultChannelMultiple;
+
     /// <summary>Operators whose weights are pruned.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = ["Conv", "MatMul", "Gemm"];
 

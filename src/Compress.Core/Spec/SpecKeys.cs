@@ -71,7 +71,7 @@ internal static class SpecKeys
 
     public static IReadOnlyList<string> TopLevel { get; } = [Version, Models];
 
-    public static IReadOnlyList<string> Model { get; } = [Name, Source, Output, Passes, EvaluateKeys.Evaluate, PruneKeys.Pack];
+    public static IReadOnlyList<string> Model { get; } = [Name, Source, Output, Passes, EvaluateKeys.Evaluate, PruneKeys.Pack, PruneKeys.Storage];
 
     /// <summary>Pass names: the single key of each entry of <c>passes</c>.</summary>
     public static IReadOnlyList<string> PassKinds { get; } = [QuantizePassSpec.PassKind, Float16PassSpec.PassKind, CleanupPassSpec.PassKind, PrunePassSpec.PassKind, ReconstructPassSpec.PassKind];

@@ -148,6 +148,12 @@ internal sealed partial class SpecValidator
             reader.TryReadEnum(packEntry, PruneKeys.PackFormats, StringComparison.Ordinal, "pack format", out pack);
         }
 
+        Onnx.InitializerStorage storage = Onnx.InitializerStorage.Dense;
+        if (Find(PruneKeys.Storage) is { } storageEntry)
+        {
+            reader.TryReadEnum(storageEntry, PruneKeys.Storages, StringComparison.Ordinal, "storage", out storage);
+        }
+
         if (reader.ErrorCount > errorsBefore || name is null || source is null || output is null)
         {
             return null;
@@ -164,6 +170,7 @@ internal sealed partial class SpecValidator
             Passes = passes,
             Evaluate = evaluate,
             Pack = pack,
+            Storage = storage,
             Location = reader.Locate(mapping.Start),
         };
     }

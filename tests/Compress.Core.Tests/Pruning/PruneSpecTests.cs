@@ -34,7 +34,7 @@ public class PruneSpecTests
         var magnitude = (PrunePassSpec)passes[0];
         Assert.That((magnitude.Method, magnitude.Sparsity, magnitude.Scope), Is.EqualTo((PruneMethod.Magnitude, (double?)0.5, MagnitudePruningScope.PerLayer)));
         var structured = (PrunePassSpec)passes[1];
-        Assert.That((structured.Method, structured.Ratio), Is.EqualTo((PruneMethod.Structured, (double?)0.25)));
+        Assert.That((structured.Method, structured.Ratio, structured.ChannelMultiple), Is.EqualTo((PruneMethod.Structured, (double?)0.25, 16)));
         Assert.That(((ReconstructPassSpec)passes[2]).DataPaths.Single(), Is.EqualTo(workspace.PathOf("data/calib.npy")));
     }
 
@@ -43,6 +43,8 @@ public class PruneSpecTests
     [TestCase("      - prune: { method: structured }", DiagnosticCodes.MissingKey, 6, 9)]
     [TestCase("      - prune: { method: magnitude, pattern: \"5:4\" }", DiagnosticCodes.InvalidValue, 6, 46)]
     [TestCase("      - prune: { method: trim, sparsity: 0.5 }", DiagnosticCodes.BadEnumValue, 6, 26)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, channel_multiple: 0 }", DiagnosticCodes.OutOfRange, 6, 69)]
+    [TestCase("      - prune: { method: magnitude, sparsity: 0.5, channel_multiple: 8 }", DiagnosticCodes.KeyNotApplicable, 6, 52)]
     [TestCase("      - reconstruct: { samples: 8 }", DiagnosticCodes.MissingKey, 6, 9)]
     [TestCase("      - reconstruct: { data: data/none.npy }", DiagnosticCodes.DataFileMissing, 6, 30)]
     public void MistakesAreOneCodedErrorAtTheirPosition(string pass, string code, int line, int column)

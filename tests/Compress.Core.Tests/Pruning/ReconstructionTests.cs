@@ -52,13 +52,15 @@ public class ReconstructionTests
         Assert.That(refitAccuracy, Is.GreaterThanOrEqualTo(fp32 - 0.01), "loses at most 1 point of top-1");
     }
 
-    [TestCase("digits-mlp")]
-    [TestCase("fashion-cnn")]
-    public void StructuredQuarterThenReconstructionKeepsAccuracy(string name)
+    [TestCase("digits-mlp", 1)]
+    [TestCase("fashion-cnn", 1)]
+    [TestCase("digits-mlp", 16)]
+    [TestCase("fashion-cnn", 16)]
+    public void StructuredQuarterThenReconstructionKeepsAccuracy(string name, int channelMultiple)
     {
         ModelProto original = SharedMaterial.LoadModel(name);
         ModelProto model = original.Clone();
-        StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25 });
+        StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25, ChannelMultiple = channelMultiple });
         double structuredOnly = PruningMaterial.Accuracy(model, name);
         ReconstructionTeacher teacher = ReconstructionTeacher.Of(model)!;
         Assert.That(teacher, Is.Not.Null, "the pruning pass remembered the original");
@@ -72,7 +74,7 @@ public class ReconstructionTests
         double fp32 = PruningMaterial.Accuracy(original, name);
         double refit = PruningMaterial.Accuracy(model, name);
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name} structured 25%: top-1 fp32 {fp32:F4}, structured only {structuredOnly:F4}, + reconstruction {refit:F4}; logits error {before:G4} -> {after:G4}; layers {string.Join(", ", result.Layers.Select(l => $"{l.Node} {l.ErrorBefore:G3}->{l.ErrorAfter:G3}"))}"));
+            $"{name} structured 25% (multiple {channelMultiple}): top-1 fp32 {fp32:F4}, structured only {structuredOnly:F4}, + reconstruction {refit:F4}; logits error {before:G4} -> {after:G4}; layers {string.Join(", ", result.Layers.Select(l => $"{l.Node} {l.ErrorBefore:G3}->{l.ErrorAfter:G3}"))}"));
         Assert.That(after, Is.LessThan(before), "logits closer to the original's after reconstruction");
         Assert.That(refit, Is.GreaterThanOrEqualTo(fp32 - 0.02), "loses at most 2 points of top-1");
     }

@@ -19,7 +19,7 @@ public class StructuredPruningTests
         ModelProto model = SharedMaterial.LoadModel(name);
         long before = PruningMaterial.Parameters(model);
 
-        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25 });
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25, ChannelMultiple = 1 });
 
         (int Outputs, int Inputs, int Block)[] chain = name == "digits-mlp" ? DigitsLayers : FashionLayers;
         Assert.That(chain, Has.Length.EqualTo(layers));
@@ -36,11 +36,43 @@ public class StructuredPruningTests
     }
 
     [Test]
+    public void DefaultKeepsMultiplesOfSixteenOutputs()
+    {
+        ModelProto model = SharedMaterial.LoadModel("fashion-cnn");
+        long before = PruningMaterial.Parameters(model);
+
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25 });
+
+        // c1 16 -> 12 rounds back to 16 (skipped); c2 32 -> 24 is a tie between 16 and 32, taken toward 16; f1 128 -> 96.
+        string[] shrunk = [.. report.Notes.Where(n => n.Contains(" outputs, ", StringComparison.Ordinal)).Select(n => n[..n.IndexOf(" outputs, ", StringComparison.Ordinal)])];
+        string[] expected = ["/c2/Conv (Conv): 32 -> 16", "/f1/Gemm (Gemm): 128 -> 96"];
+        Assert.That(shrunk, Is.EqualTo(expected));
+        Assert.That(report.SkippedNodes.Single(n => n.Node == "/c1/Conv").Reason, Does.Contain("multiples of 16"));
+        (int Outputs, int Inputs, int Block)[] pruned = [(16, 1, 9), (16, 16, 9), (96, 16, 49), (10, 96, 1)];
+        Assert.That(PruningMaterial.Parameters(model), Is.EqualTo(ChainParameters(pruned, 0)));
+        Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(report.Count("parameters_removed")));
+        Assert.That(PruningMaterial.Accuracy(model, "fashion-cnn"), Is.GreaterThan(0.3), "ORT runs the pruned model");
+    }
+
+    [TestCase(16, 0.25, 16, 16)]
+    [TestCase(32, 0.25, 16, 16)]
+    [TestCase(128, 0.25, 16, 96)]
+    [TestCase(100, 0.25, 16, 80)]
+    [TestCase(20, 0.25, 16, 16)]
+    [TestCase(8, 0.5, 16, 8)]
+    [TestCase(12, 0.25, 1, 9)]
+    [TestCase(48, 0.25, 8, 32)]
+    [TestCase(64, 0.25, 8, 48)]
+    public void KeptOutputsRoundToTheNearestMultipleTiesTowardFewer(int outputs, double ratio, int multiple, int kept) =>
+        Assert.That(new StructuredPruningOptions { Ratio = ratio, ChannelMultiple = multiple }.KeptOutputs(outputs), Is.EqualTo(kept));
+
+    [Test]
     public void ResidualAddIsSkippedWithTheReason()
     {
         ModelProto model = PruningModels.ResidualGemms();
 
-        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.5 });
+        // Layers of 4 outputs: exact counts, so only the residual stops fc1.
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.5, ChannelMultiple = 1 });
 
         Assert.That(report.Count("layers_pruned"), Is.EqualTo(0));
         Assert.That(string.Join(",", report.SkippedNodes.Select(s => s.Node)), Is.EqualTo("fc1,fc2"));
