@@ -15,15 +15,19 @@ internal readonly record struct QuantParameters(float Scale, int ZeroPoint, Quan
 {
     /// <summary>
     /// The integer range of <paramref name="type"/> the way quant_utils.get_qmin_qmax_for_qType picks it:
-    /// reduce_range → int8 [-64,64] / uint8 [0,127]; symmetric int8 → [-127,127]; else the full range.
+    /// reduce_range → int8 [-64,64] / uint8 [0,127]; symmetric int8 → [-127,127] (int16 → [-32767,32767]); else the full range.
     /// </summary>
     public static (int Min, int Max) IntegerRange(QuantType type, bool reduceRange, bool symmetric) => type switch
     {
         QuantType.QInt8 when reduceRange => (-64, 64),
         QuantType.QInt8 when symmetric => (-127, 127),
         QuantType.QInt8 => (-128, 127),
-        _ when reduceRange => (0, 127),
-        _ => (0, 255),
+        QuantType.QUInt8 when reduceRange => (0, 127),
+        QuantType.QUInt8 => (0, 255),
+        QuantType.QInt16 when symmetric => (-32767, 32767),
+        QuantType.QInt16 => (-32768, 32767),
+        QuantType.QUInt16 => (0, 65535),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
     /// <summary>
@@ -65,7 +69,5 @@ internal readonly record struct QuantParameters(float Scale, int ZeroPoint, Quan
     public TensorProto ScaleTensor(string name) => TensorData.CreateFloat(name, [], [Scale]);
 
     /// <summary>The zero point as a scalar of the integer type (its type sets the Q output type).</summary>
-    public TensorProto ZeroPointTensor(string name) => Type == QuantType.QInt8
-        ? TensorData.CreateInt8(name, [], [(sbyte)ZeroPoint])
-        : TensorData.CreateUInt8(name, [], [(byte)ZeroPoint]);
+    public TensorProto ZeroPointTensor(string name) => QuantTypeEncoding.Tensor(name, [], Type, [ZeroPoint]);
 }

@@ -29,8 +29,11 @@ internal sealed class QuantizedWeight
 
     public QuantType Type { get; }
 
-    /// <summary>Element bytes in the tensor's order (sbyte bit patterns for QInt8).</summary>
+    /// <summary>Element bytes in the tensor's order (sbyte bit patterns for QInt8; two little-endian bytes per 16-bit element).</summary>
     public byte[] Data { get; }
+
+    /// <summary>Number of quantized elements.</summary>
+    public int ElementCount => Data.Length / QuantTypeEncoding.ElementBytes(Type);
 
     public float[] Scales { get; }
 
@@ -57,12 +60,12 @@ internal sealed class QuantizedWeight
         }
 
         (int qmin, int qmax) = QuantParameters.IntegerRange(type, reduceRange, symmetric);
-        var data = new byte[values.Length];
+        var data = new byte[values.Length * QuantTypeEncoding.ElementBytes(type)];
         for (int i = 0; i < values.Length; i++)
         {
             QuantParameters p = parameters[Channel(i, inner, channels)];
             int q = Math.Clamp((int)MathF.Round(values[i] / p.Scale, MidpointRounding.ToEven) + p.ZeroPoint, qmin, qmax);
-            data[i] = unchecked((byte)q);
+            QuantTypeEncoding.Write(data, i, q, type);
         }
 
         return new QuantizedWeight(dims, axis, type, data, parameters.Select(p => p.Scale).ToArray(), parameters.Select(p => p.ZeroPoint).ToArray());
@@ -72,14 +75,13 @@ internal sealed class QuantizedWeight
     public float Dequantize(int index)
     {
         int channels = Scales.Length;
-        long inner = Axis is { } a ? Dims.Skip(a + 1).Aggregate(1L, (x, y) => x * y) : Data.Length;
+        long inner = Axis is { } a ? Dims.Skip(a + 1).Aggregate(1L, (x, y) => x * y) : ElementCount;
         int c = Channel(index, inner, channels);
-        int q = Type == QuantType.QInt8 ? unchecked((sbyte)Data[index]) : Data[index];
+        int q = QuantTypeEncoding.Read(Data, index, Type);
         return (q - ZeroPoints[c]) * Scales[c];
     }
 
-    public TensorProto WeightTensor(string name) => TensorData.Create(
-        name, Dims, Type == QuantType.QInt8 ? TensorProto.Types.DataType.Int8 : TensorProto.Types.DataType.Uint8, Data);
+    public TensorProto WeightTensor(string name) => TensorData.Create(name, Dims, QuantTypeEncoding.DataType(Type), Data);
 
     public TensorProto ScaleTensor(string name) =>
         Axis is null ? TensorData.CreateFloat(name, [], Scales) : TensorData.CreateFloat(name, [Scales.Length], Scales);
@@ -87,9 +89,7 @@ internal sealed class QuantizedWeight
     public TensorProto ZeroPointTensor(string name)
     {
         long[] dims = Axis is null ? [] : [ZeroPoints.Length];
-        return Type == QuantType.QInt8
-            ? TensorData.CreateInt8(name, dims, ZeroPoints.Select(z => (sbyte)z).ToArray())
-            : TensorData.CreateUInt8(name, dims, ZeroPoints.Select(z => (byte)z).ToArray());
+        return QuantTypeEncoding.Tensor(name, dims, Type, ZeroPoints);
     }
 
     private static int Channel(int index, long inner, int channels) => channels == 1 ? 0 : (int)(index / inner % channels);

@@ -17,6 +17,7 @@ internal sealed class StaticQuantizationRun(
 {
     private readonly Dictionary<(GraphScope Scope, string Name), TensorPlan> _plans = [];
     private readonly List<(GraphScope Scope, string Name)> _planOrder = [];
+    private bool _sixteenBitNoted;
     private readonly Dictionary<string, (string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
     private readonly Dictionary<(GraphScope Scope, string Key), string> _weightDequantized = [];
     private readonly List<ConstantTensor> _replacedConstants = [];
@@ -455,16 +456,16 @@ internal sealed class StaticQuantizationRun(
                 }
             }
 
-            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized]);
-            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name]);
+            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
+            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name], QdqDomain(p.Type));
             graph.InsertAfter(scope, producer, [q, dq]);
         }
         else
         {
             string dequantized = graph.UniqueName(name + "_dequantized");
             IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
-            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized]);
-            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized]);
+            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
+            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
             foreach (GraphNode use in uses)
             {
                 for (int i = 0; i < use.Node.Input.Count; i++)
@@ -544,13 +545,13 @@ internal sealed class StaticQuantizationRun(
             _weights[key] = entry;
             Remember(constant);
             report.WeightsQuantized++;
-            report.ParametersQuantized += w.Data.Length;
+            report.ParametersQuantized += w.ElementCount;
         }
 
         if (!_weightDequantized.TryGetValue((scope, key), out string? dequantized))
         {
             dequantized = graph.UniqueName(constant.Name + "_dequantized");
-            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(constant.Name + "_DequantizeLinear"), [entry.Quantized, entry.Scale, entry.ZeroPoint], [dequantized]);
+            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(constant.Name + "_DequantizeLinear"), [entry.Quantized, entry.Scale, entry.ZeroPoint], [dequantized], QdqDomain(entry.Weight.Type));
             if (entry.Weight.Axis is { } a)
             {
                 dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = a });
@@ -631,6 +632,20 @@ internal sealed class StaticQuantizationRun(
         Remember(bias);
     }
 
+
+    /// <summary>The Q/DQ domain for <paramref name="type"/>, declaring ORT's contrib opset the first time a 16-bit type needs it.</summary>
+    private string QdqDomain(QuantType type)
+    {
+        string domain = QuantTypeEncoding.QdqDomain(type);
+        if (domain == ModelGraph.MicrosoftDomain && !_sixteenBitNoted)
+        {
+            graph.EnsureOpset(ModelGraph.MicrosoftDomain, 1);
+            report.AddNote("16-bit tensors use com.microsoft QuantizeLinear/DequantizeLinear (ai.onnx accepts 16-bit Q/DQ only from opset 21)");
+            _sixteenBitNoted = true;
+        }
+
+        return domain;
+    }
 
     private void Remember(ConstantTensor constant)
     {
