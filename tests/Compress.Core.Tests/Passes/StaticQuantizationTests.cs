@@ -10,7 +10,7 @@ namespace Compress.Core.Tests.Passes;
 /// <summary>Static QDQ / QOperator quantization of hand-built Conv, MatMul and Gemm models.</summary>
 public class StaticQuantizationTests
 {
-    private const int Channels = 3;
+    private const int Channels = 4; // 1–3 channels would be padded to 4 (StaticInputChannelPaddingTests)
     private const int Filters = 4;
     private const int Size = 8;
 
