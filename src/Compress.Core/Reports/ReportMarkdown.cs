@@ -126,6 +126,19 @@ public static class ReportMarkdown
             md.Append(CultureInfo.InvariantCulture, $"- missed: {violation.GetString()}\n");
         }
 
+        if (evaluation.TryGetProperty("tuning_decisions", out JsonElement decisions))
+        {
+            string key = decisions.TryGetProperty("key", out JsonElement k) ? $" (key `{k.GetString()![..12]}`)" : "";
+            string status = decisions.GetProperty("status").GetString() switch
+            {
+                "reused" => "Reused cached tuning decisions" + key + ": one evaluation instead of a search.",
+                "stale" => "Cached tuning decisions" + key + " no longer met the budget; tuning searched again and cached the new ones.",
+                "stored" => "Tuning decisions were cached" + key + " for later builds.",
+                _ => "Tuning decisions were not cached.",
+            };
+            md.Append(CultureInfo.InvariantCulture, $"{status} Compressed variants evaluated: {Long(evaluation, "evaluations")}.\n\n");
+        }
+
         List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];
         if (kept.Count > 0)
         {
