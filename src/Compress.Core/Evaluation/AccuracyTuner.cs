@@ -8,8 +8,8 @@ namespace Compress.Core.Evaluation;
 /// <summary>
 /// Meets an accuracy budget by keeping the most sensitive layers in float. Sensitivity is measured, not guessed:
 /// for each candidate layer the passes run from the original with only that layer excluded, and the drop of the
-/// relative output error is its contribution. Layers are then excluded in that order, one more per step (passes
-/// re-run from the original each time), until the budget holds.
+/// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
+/// re-run from the original each time), keeping each only if it helps, until the budget holds.
 /// </summary>
 public static class AccuracyTuner
 {
@@ -71,27 +71,40 @@ public static class AccuracyTuner
             .ThenByDescending(s => WeightedOpTypes.Contains(s.OpType))
             .ThenByDescending(s => s.Sensitivity)
             .ThenBy(s => s.Node, StringComparer.Ordinal)];
+        // Greedy, in sensitivity order: a layer stays in float only if the budget then holds or the relative error
+        // drops. Errors of quantized layers do not simply add up (on ocr-det some cancel), so keeping every tried
+        // layer can make the model worse step by step; a rejected layer costs one evaluation and nothing else.
         var steps = new List<TuningStep>();
         var excluded = new List<string>();
-        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? last = null;
-        int limit = Math.Min(sensitivities.Count, maxExcluded ?? int.MaxValue);
-        for (int i = 0; i < limit; i++)
+        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
+        double bestError = untuned.After.RelativeError;
+        bool succeeded = false;
+        int maxKept = maxExcluded ?? int.MaxValue;
+        for (int i = 0; i < sensitivities.Count && excluded.Count < maxKept; i++)
         {
-            progress?.Report("tuning", i, limit);
-            excluded.Add(sensitivities[i].Node);
-            var run = excluded.Count == 1 ? tried[excluded[0]] : Run(original, passes, excluded, reference, runs);
+            progress?.Report("tuning", i, sensitivities.Count);
+            List<string> trial = [.. excluded, sensitivities[i].Node];
+            var run = trial.Count == 1 ? tried[trial[0]] : Run(original, passes, trial, reference, runs);
             bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
-            steps.Add(new TuningStep(i + 1, [.. excluded], run.Result.After, run.Result.AccuracyDrop, passed));
-            last = run;
+            bool kept = passed || run.Result.After.RelativeError < bestError;
+            steps.Add(new TuningStep(steps.Count + 1, trial, run.Result.After, run.Result.AccuracyDrop, passed, kept));
+            if (kept)
+            {
+                excluded = trial;
+                best = run;
+                bestError = run.Result.After.RelativeError;
+            }
+
             if (passed)
             {
+                succeeded = true;
                 break;
             }
         }
 
-        progress?.Report("tuning", limit, limit);
+        progress?.Report("tuning", sensitivities.Count, sensitivities.Count);
 
-        if (last is not { } final)
+        if (best is not { } final)
         {
             return new TuningOutcome
             {
@@ -107,7 +120,7 @@ public static class AccuracyTuner
 
         return new TuningOutcome
         {
-            Succeeded = steps[^1].Passed,
+            Succeeded = succeeded,
             Model = final.Model,
             PassReports = final.Reports,
             Result = final.Result,
@@ -144,7 +157,7 @@ public static class AccuracyTuner
             PassReports = run.Reports,
             Result = run.Result,
             Excluded = decision.KeptAtHigherPrecision,
-            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed)],
+            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed)],
             Sensitivities = decision.LayerSensitivity,
         };
     }

@@ -52,12 +52,12 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
         {
-            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget |\n|---:|---|---:|---:|---:|---|\n");
+            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget | new node |\n|---:|---|---:|---:|---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
                 JsonElement metric = step.GetProperty("metric");
-                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {(step.TryGetProperty("kept", out JsonElement kept) && !kept.GetBoolean() ? "dropped (did not help)" : "kept")} |\n");
             }
 
             md.Append('\n');

@@ -58,7 +58,10 @@ public sealed class AccuracyBudgetPipelineTests
             Assert.That(steps[..^1].Select(s => s.GetProperty("passed").GetBoolean()), Has.All.False);
             Assert.That(steps[^1].GetProperty("excluded").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(kept));
             Assert.That(evaluation.GetProperty("layer_sensitivity").GetArrayLength(), Is.EqualTo(3));
-            Assert.That(evaluation.GetProperty("evaluations").GetInt32(), Is.EqualTo(1 + 3 + steps.Length - 1), "untuned, one per candidate, one per step after the first");
+            Assert.That(
+                evaluation.GetProperty("evaluations").GetInt32(),
+                Is.EqualTo(1 + 3 + steps.Count(s => s.GetProperty("excluded").GetArrayLength() > 1)),
+                "untuned, one per candidate, one per step with more than one node (single nodes were measured already)");
             Assert.That(evaluation.GetProperty("tuning_decisions").GetProperty("status").GetString(), Is.EqualTo("not_cached"), "no cache folder");
             Assert.That(File.ReadAllText(Path.ChangeExtension(TunedReport, ".md")), Does.Contain("Layers kept at higher precision: " + string.Join(", ", kept.Select(k => $"`{k}`"))));
         });
@@ -195,7 +198,7 @@ public sealed class AccuracyBudgetPipelineTests
             Assert.That(error.Code, Is.EqualTo("CMP2002"));
             Assert.That(error.IsError, Is.True);
             Assert.That(error.Message, Does.Contain("min_accuracy"));
-            Assert.That(error.Message, Does.Contain("3 of 3 quantized layers kept in float"));
+            Assert.That(error.Message, Does.Match(@"even with [1-3] of 3 quantized layers kept in float"), "every candidate was tried; those that helped stay in float");
             Assert.That(workspace.OutputFiles(), Is.Empty);
         });
     }
