@@ -71,12 +71,14 @@ public static class AccuracyTuner
             .ThenByDescending(s => WeightedOpTypes.Contains(s.OpType))
             .ThenByDescending(s => s.Sensitivity)
             .ThenBy(s => s.Node, StringComparer.Ordinal)];
-        // Greedy, in sensitivity order: a layer stays in float only if the budget then holds or the relative error
-        // drops. Errors of quantized layers do not simply add up (on ocr-det some cancel), so keeping every tried
-        // layer can make the model worse step by step; a rejected layer costs one evaluation and nothing else.
+        // Greedy, in sensitivity order: a layer stays in float only if it brings the model closer to the budget
+        // (smaller shortfall; on a tie, e.g. unchanged agreement, a smaller relative error). Errors of quantized
+        // layers do not simply add up (on ocr-det some cancel), so keeping every tried layer can make the model worse
+        // step by step; a rejected layer costs one evaluation and nothing else.
         var steps = new List<TuningStep>();
         var excluded = new List<string>();
         (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
+        double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
         double bestError = untuned.After.RelativeError;
         bool succeeded = false;
         int maxKept = maxExcluded ?? int.MaxValue;
@@ -86,13 +88,16 @@ public static class AccuracyTuner
             List<string> trial = [.. excluded, sensitivities[i].Node];
             var run = trial.Count == 1 ? tried[trial[0]] : Run(original, passes, trial, reference, runs);
             bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
-            bool kept = passed || run.Result.After.RelativeError < bestError;
+            double shortfall = AccuracyBudget.Shortfall(budget, run.Result);
+            double error = run.Result.After.RelativeError;
+            bool kept = passed || shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError);
             steps.Add(new TuningStep(steps.Count + 1, trial, run.Result.After, run.Result.AccuracyDrop, passed, kept));
             if (kept)
             {
                 excluded = trial;
                 best = run;
-                bestError = run.Result.After.RelativeError;
+                bestShortfall = shortfall;
+                bestError = error;
             }
 
             if (passed)

@@ -6,5 +6,5 @@ namespace Compress.Core.Evaluation;
 /// <param name="Metric">The compressed model's metrics in this step.</param>
 /// <param name="AccuracyDrop">Top-1 accuracy lost (1 − agreement without labels); null for non-classification outputs.</param>
 /// <param name="Passed">Whether the budget holds.</param>
-/// <param name="Kept">Whether this step's new node stays in float for the following steps: the budget holds or the relative error dropped.</param>
+/// <param name="Kept">Whether this step's new node stays in float for the following steps: it brought the model closer to the budget (or, on a tie, lowered the relative error).</param>
 public sealed record TuningStep(int Step, IReadOnlyList<string> Excluded, EvaluationMetrics Metric, double? AccuracyDrop, bool Passed, bool Kept);
