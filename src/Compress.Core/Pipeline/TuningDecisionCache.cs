@@ -61,7 +61,8 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             {
                 if (File.Exists(path) && JsonSerializer.Deserialize<TuningDecision>(File.ReadAllBytes(path), ReportJson.Options) is { KeptAtHigherPrecision.Count: > 0 } decision)
                 {
-                    return decision;
+                    // A file written by hand (or by an older version) may lack the sensitivities; they are informative only.
+                    return decision with { LayerSensitivity = decision.LayerSensitivity ?? [] };
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)

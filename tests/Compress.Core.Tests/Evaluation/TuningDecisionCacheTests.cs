@@ -59,7 +59,7 @@ public sealed class TuningDecisionCacheTests
         string key = stored["evaluation"]!["tuning_decisions"]!["key"]!.GetValue<string>();
         string decisionFile = Path.Combine(cache, "tuning", key + ".json");
         // Keeping a node the model does not have in float changes nothing: the untuned model, which misses the budget.
-        File.WriteAllText(decisionFile, """{ "kept_at_higher_precision": ["no-such-node"], "layer_sensitivity": [] }""");
+        File.WriteAllText(decisionFile, """{ "kept_at_higher_precision": ["no-such-node"] }""");
 
         PipelineResult again = workspace.Run(Spec(3), cacheDirectories: cache);
 
