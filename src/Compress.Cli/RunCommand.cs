@@ -125,8 +125,17 @@ internal static class RunCommand
                 OnAccuracyFailure = options.OnAccuracyFailure,
             },
         };
-        PipelineResult result = pipeline.Run(toRun, output.FullName);
-        log.ClearProgress();
+        PipelineResult result;
+        try
+        {
+            result = pipeline.Run(toRun, output.FullName);
+        }
+        finally
+        {
+            // Also before an internal error's message, which would otherwise start on the bar's line.
+            log.ClearProgress();
+        }
+
         if (options.Verbose)
         {
             PrintDetails(result);
