@@ -46,6 +46,7 @@ public sealed class TuningDecisionCacheTests
             Assert.That(Names(secondEvaluation["kept_at_higher_precision"]), Is.EqualTo(Names(firstEvaluation["kept_at_higher_precision"])).And.Not.Empty);
             Assert.That(secondModel, Is.EqualTo(firstModel), "reused decisions give the model the search gave");
             Assert.That(File.ReadAllText(Path.Combine(workspace.Output, "digits.report.md")), Does.Contain("Reused cached tuning decisions"));
+            Assert.That(SchemaErrors(secondReport), Is.Empty, "the report with tuning_decisions validates against docs/report-schema.json");
         });
     }
 
@@ -76,6 +77,13 @@ public sealed class TuningDecisionCacheTests
                 Is.EqualTo(Names(stored["evaluation"]!["kept_at_higher_precision"])),
                 "the new search's decisions replace the stale ones");
         });
+    }
+
+    private static List<string> SchemaErrors(JsonObject report)
+    {
+        using JsonDocument schema = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.RepositoryRoot, "docs", "report-schema.json")));
+        using JsonDocument instance = JsonDocument.Parse(report.ToJsonString());
+        return new JsonSchemaSubset(schema.RootElement).Validate(instance.RootElement);
     }
 
     private static JsonObject ReadReport(EvaluationWorkspace workspace) =>
