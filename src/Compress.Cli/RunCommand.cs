@@ -16,6 +16,9 @@ internal static class RunCommand
     /// <summary>Prefix of the <c>--verbose</c> lines; the MSBuild task logs them at low importance (<c>-v:d</c>).</summary>
     public const string DetailPrefix = "compress: detail: ";
 
+    /// <summary>Default of <c>--progress-interval</c>: a build log gets a line every 10 s of a long step, no more.</summary>
+    private static readonly TimeSpan DefaultProgressInterval = TimeSpan.FromSeconds(10);
+
     public static Command Create()
     {
         var spec = new Argument<FileInfo>("spec") { Description = "The compress.yaml to run." };
@@ -55,10 +58,26 @@ internal static class RunCommand
             Description = "Write every model without running its passes (the source re-saved with Compress metadata), e.g. for Debug builds.",
         };
         var verbose = new Option<bool>("--verbose") { Description = $"Also print what each pass decided (skipped nodes, notes), prefixed '{DetailPrefix.Trim()}'." };
+        var noProgress = new Option<bool>("--no-progress")
+        {
+            Description = "Show no progress. By default a bar is drawn when stderr is a terminal, and plain lines are printed to stdout when output is redirected.",
+        };
+        var progressInterval = new Option<double>("--progress-interval")
+        {
+            Description = "Seconds between plain progress lines when output is redirected (a step shorter than this prints none); 0 prints every update.",
+            DefaultValueFactory = _ => DefaultProgressInterval.TotalSeconds,
+        };
+        progressInterval.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is < 0 or double.NaN)
+            {
+                result.AddError("--progress-interval must be a number of seconds ≥ 0.");
+            }
+        });
 
         var command = new Command("run", "Compress every model of a spec.")
         {
-            spec, output, inputsList, outputsList, modelsList, cacheDir, sharedCacheDir, noCache, onAccuracyFailure, skipPasses, verbose,
+            spec, output, inputsList, outputsList, modelsList, cacheDir, sharedCacheDir, noCache, onAccuracyFailure, skipPasses, verbose, noProgress, progressInterval,
         };
         command.SetAction(parse =>
         {
@@ -71,6 +90,7 @@ internal static class RunCommand
                 OnAccuracyFailure = parse.GetValue(onAccuracyFailure),
                 SkipPasses = parse.GetValue(skipPasses),
                 Verbose = parse.GetValue(verbose),
+                Progress = ProgressDisplayChoice.For(parse.GetValue(noProgress), TimeSpan.FromSeconds(parse.GetValue(progressInterval))),
             };
             return Run(parse.GetRequiredValue(spec), parse.GetRequiredValue(output), options);
         });
@@ -79,7 +99,7 @@ internal static class RunCommand
 
     private static int Run(FileInfo specFile, DirectoryInfo output, RunOptions options)
     {
-        var log = new ConsoleLog();
+        var log = new ConsoleLog(options.Progress);
         SpecLoadResult loaded = SpecLoader.Load(specFile.FullName);
         foreach (Diagnostic d in loaded.Diagnostics)
         {
@@ -105,7 +125,17 @@ internal static class RunCommand
                 OnAccuracyFailure = options.OnAccuracyFailure,
             },
         };
-        PipelineResult result = pipeline.Run(toRun, output.FullName);
+        PipelineResult result;
+        try
+        {
+            result = pipeline.Run(toRun, output.FullName);
+        }
+        finally
+        {
+            // Also before an internal error's message, which would otherwise start on the bar's line.
+            log.ClearProgress();
+        }
+
         if (options.Verbose)
         {
             PrintDetails(result);
@@ -196,5 +226,7 @@ internal static class RunCommand
         public bool SkipPasses { get; init; }
 
         public bool Verbose { get; init; }
+
+        public IProgressDisplay? Progress { get; init; }
     }
 }

@@ -46,4 +46,25 @@ public static class AccuracyBudget
         AtMost(EvaluateKeys.MaxRelativeError, result.After.RelativeError, budget.MaxRelativeError);
         return violations;
     }
+
+    /// <summary>
+    /// How far <paramref name="result"/> is from meeting <paramref name="budget"/>: the sum over missed limits of the
+    /// gap relative to the limit's room (1 − limit for limits at most 1, the limit itself for error limits); 0 when
+    /// the budget holds. Tuning uses it to tell whether a step brought the model closer to the budget.
+    /// </summary>
+    public static double Shortfall(EvaluateBudgetSpec budget, EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        ArgumentNullException.ThrowIfNull(result);
+        double total = 0;
+        foreach (BudgetViolation violation in Check(budget, result))
+        {
+            double gap = Math.Abs(violation.Measured - violation.Limit);
+            bool atLeast = violation.Key is EvaluateKeys.MinAccuracy or EvaluateKeys.MinAgreement or EvaluateKeys.MinCosine;
+            double room = atLeast ? 1 - violation.Limit : violation.Limit;
+            total += double.IsNaN(gap) ? double.MaxValue : gap / Math.Max(room, 1e-6);
+        }
+
+        return total;
+    }
 }

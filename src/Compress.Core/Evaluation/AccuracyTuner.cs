@@ -8,8 +8,8 @@ namespace Compress.Core.Evaluation;
 /// <summary>
 /// Meets an accuracy budget by keeping the most sensitive layers in float. Sensitivity is measured, not guessed:
 /// for each candidate layer the passes run from the original with only that layer excluded, and the drop of the
-/// relative output error is its contribution. Layers are then excluded in that order, one more per step (passes
-/// re-run from the original each time), until the budget holds.
+/// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
+/// re-run from the original each time), keeping each only if it helps, until the budget holds.
 /// </summary>
 public static class AccuracyTuner
 {
@@ -25,26 +25,33 @@ public static class AccuracyTuner
     /// <param name="budget">The budget to meet.</param>
     /// <param name="untuned">The evaluation of the model compressed with the passes as written.</param>
     /// <param name="maxExcluded">Keep at most this many layers in float; null: every candidate.</param>
+    /// <param name="context">Shared by the pass runs (calibration is reused); null: <see cref="PassRunContext.None"/>.</param>
+    /// <param name="progress">Receives the progress of the sensitivity measurement and of the steps; null reports nothing.</param>
     public static TuningOutcome Tune(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
         EvaluationReference reference,
         EvaluateBudgetSpec budget,
         EvaluationResult untuned,
-        int? maxExcluded = null)
+        int? maxExcluded = null,
+        PassRunContext? context = null,
+        ModelProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(passes);
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(budget);
         ArgumentNullException.ThrowIfNull(untuned);
+        // The tuner reports its own progress; the many short runs inside it would only make a bar flicker.
+        PassRunContext runs = (context ?? PassRunContext.None).Quiet();
 
         IReadOnlyList<(string Node, string OpType)> candidates = Candidates(original, passes);
         var tried = new Dictionary<string, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)>(StringComparer.Ordinal);
         var sensitivities = new List<LayerSensitivity>();
         foreach ((string node, string opType) in candidates)
         {
-            var run = Run(original, passes, [node], reference);
+            progress?.Report("measuring layer sensitivity", sensitivities.Count, candidates.Count);
+            var run = Run(original, passes, [node], reference, runs);
             tried[node] = run;
             sensitivities.Add(new LayerSensitivity(
                 node,
@@ -54,6 +61,8 @@ public static class AccuracyTuner
                 run.Result.After.Agreement));
         }
 
+        progress?.Report("measuring layer sensitivity", sensitivities.Count, candidates.Count);
+
         // Layers whose exclusion measurably helps come first, most helpful first. Then layers that carry
         // weights (they change the numerics), and data-movement ops last: excluding those alone changes nothing.
         sensitivities = [.. sensitivities
@@ -62,29 +71,50 @@ public static class AccuracyTuner
             .ThenByDescending(s => WeightedOpTypes.Contains(s.OpType))
             .ThenByDescending(s => s.Sensitivity)
             .ThenBy(s => s.Node, StringComparer.Ordinal)];
+        // Greedy, in sensitivity order: a layer stays in float only if it brings the model closer to the budget
+        // (smaller shortfall; on a tie, e.g. unchanged agreement, a smaller relative error). Errors of quantized
+        // layers do not simply add up (on ocr-det some cancel), so keeping every tried layer can make the model worse
+        // step by step; a rejected layer costs one evaluation and nothing else.
         var steps = new List<TuningStep>();
         var excluded = new List<string>();
-        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? last = null;
-        int limit = Math.Min(sensitivities.Count, maxExcluded ?? int.MaxValue);
-        for (int i = 0; i < limit; i++)
+        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
+        double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
+        double bestError = untuned.After.RelativeError;
+        bool succeeded = false;
+        int maxKept = maxExcluded ?? int.MaxValue;
+        for (int i = 0; i < sensitivities.Count && excluded.Count < maxKept; i++)
         {
-            excluded.Add(sensitivities[i].Node);
-            var run = excluded.Count == 1 ? tried[excluded[0]] : Run(original, passes, excluded, reference);
+            progress?.Report("tuning", i, sensitivities.Count);
+            List<string> trial = [.. excluded, sensitivities[i].Node];
+            var run = trial.Count == 1 ? tried[trial[0]] : Run(original, passes, trial, reference, runs);
             bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
-            steps.Add(new TuningStep(i + 1, [.. excluded], run.Result.After, run.Result.AccuracyDrop, passed));
-            last = run;
+            double shortfall = AccuracyBudget.Shortfall(budget, run.Result);
+            double error = run.Result.After.RelativeError;
+            bool kept = passed || shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError);
+            steps.Add(new TuningStep(steps.Count + 1, trial, run.Result.After, run.Result.AccuracyDrop, passed, kept));
+            if (kept)
+            {
+                excluded = trial;
+                best = run;
+                bestShortfall = shortfall;
+                bestError = error;
+            }
+
             if (passed)
             {
+                succeeded = true;
                 break;
             }
         }
 
-        if (last is not { } final)
+        progress?.Report("tuning", sensitivities.Count, sensitivities.Count);
+
+        if (best is not { } final)
         {
             return new TuningOutcome
             {
                 Succeeded = false,
-                Model = Run(original, passes, [], reference).Model,
+                Model = RunPasses(original, passes, runs).Model,
                 PassReports = [],
                 Result = untuned,
                 Excluded = [],
@@ -95,13 +125,45 @@ public static class AccuracyTuner
 
         return new TuningOutcome
         {
-            Succeeded = steps[^1].Passed,
+            Succeeded = succeeded,
             Model = final.Model,
             PassReports = final.Reports,
             Result = final.Result,
             Excluded = [.. excluded],
             Steps = steps,
             Sensitivities = sensitivities,
+        };
+    }
+
+    /// <summary>
+    /// Re-applies decisions of an earlier build: the passes run from the original with
+    /// <paramref name="decision"/>'s nodes kept in float, and one evaluation says whether the budget still holds.
+    /// </summary>
+    /// <returns>A one-step outcome (<see cref="TuningOutcome.Succeeded"/> says whether the decisions still hold).</returns>
+    public static TuningOutcome Reuse(
+        ModelProto original,
+        IReadOnlyList<PassSpec> passes,
+        EvaluationReference reference,
+        EvaluateBudgetSpec budget,
+        TuningDecision decision,
+        PassRunContext? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        ArgumentNullException.ThrowIfNull(passes);
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(budget);
+        ArgumentNullException.ThrowIfNull(decision);
+        var run = Run(original, passes, decision.KeptAtHigherPrecision, reference, (context ?? PassRunContext.None).Quiet());
+        bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
+        return new TuningOutcome
+        {
+            Succeeded = passed,
+            Model = run.Model,
+            PassReports = run.Reports,
+            Result = run.Result,
+            Excluded = decision.KeptAtHigherPrecision,
+            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed)],
+            Sensitivities = decision.LayerSensitivity,
         };
     }
 
@@ -155,7 +217,7 @@ public static class AccuracyTuner
     }
 
     /// <summary>Runs <paramref name="passes"/> on a copy of <paramref name="original"/>, as the pipeline does.</summary>
-    public static (ModelProto Model, IReadOnlyList<PassReport> Reports) RunPasses(ModelProto original, IReadOnlyList<PassSpec> passes)
+    public static (ModelProto Model, IReadOnlyList<PassReport> Reports) RunPasses(ModelProto original, IReadOnlyList<PassSpec> passes, PassRunContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(passes);
@@ -163,16 +225,16 @@ public static class AccuracyTuner
         var reports = new List<PassReport>();
         foreach (PassSpec pass in passes)
         {
-            reports.AddRange(PassRunner.Run(copy, pass));
+            reports.AddRange(PassRunner.Run(copy, pass, context ?? PassRunContext.None));
         }
 
         return (copy, reports);
     }
 
     private static (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result) Run(
-        ModelProto original, IReadOnlyList<PassSpec> passes, IReadOnlyCollection<string> excluded, EvaluationReference reference)
+        ModelProto original, IReadOnlyList<PassSpec> passes, IReadOnlyCollection<string> excluded, EvaluationReference reference, PassRunContext context)
     {
-        (ModelProto model, IReadOnlyList<PassReport> reports) = RunPasses(original, [.. passes.Select(p => PassExclusion.WithExcluded(p, excluded))]);
+        (ModelProto model, IReadOnlyList<PassReport> reports) = RunPasses(original, [.. passes.Select(p => PassExclusion.WithExcluded(p, excluded))], context);
         return (model, reports, reference.Evaluate(model));
     }
 }

@@ -30,22 +30,31 @@ public sealed class EvaluationReference
     /// <summary>The labels, or null.</summary>
     public IReadOnlyList<long>? Labels { get; }
 
+    /// <summary>How many times <see cref="Evaluate"/> ran a compressed model (the cost of tuning, in evaluations).</summary>
+    public int Evaluations { get; private set; }
+
     /// <summary>Runs the original model on the data and reads the labels.</summary>
+    /// <param name="original">The original model.</param>
+    /// <param name="data">The evaluation data.</param>
+    /// <param name="progress">Receives (samples done, samples in all) after every batch; null reports nothing.</param>
     /// <exception cref="CompressException">CMP2003 for labels that are unreadable, not integers or fewer than the samples.</exception>
-    public static EvaluationReference Create(ModelProto original, EvaluationData data)
+    public static EvaluationReference Create(ModelProto original, EvaluationData data, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(data);
-        CollectedOutput output = ModelOutputCollector.Collect(original, original, data);
+        CollectedOutput output = ModelOutputCollector.Collect(original, original, data, progress);
         long[]? labels = data.LabelsPath is null ? null : ReadLabels(data.LabelsPath, output.SampleCount);
         return new EvaluationReference(original, data, output, labels);
     }
 
     /// <summary>Runs <paramref name="compressed"/> on the same data and compares it with the original.</summary>
-    public EvaluationResult Evaluate(ModelProto compressed)
+    /// <param name="compressed">The model to compare.</param>
+    /// <param name="progress">Receives (samples done, samples in all) after every batch; null reports nothing.</param>
+    public EvaluationResult Evaluate(ModelProto compressed, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(compressed);
-        CollectedOutput output = ModelOutputCollector.Collect(compressed, Original, Data);
+        Evaluations++;
+        CollectedOutput output = ModelOutputCollector.Collect(compressed, Original, Data, progress);
         return OutputComparison.Compare(Output, output, Labels, Data.TopK);
     }
 

@@ -38,6 +38,16 @@ public sealed class EvaluationReport
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public EvaluationMetrics? AfterUntuned { get; init; }
 
+    /// <summary>
+    /// Evaluations of compressed variants in this build: 1 without tuning, 2 when cached tuning decisions were reused,
+    /// 1 + candidates + steps after a search.
+    /// </summary>
+    public int Evaluations { get; init; }
+
+    /// <summary>Whether tuning reused cached decisions or searched (and stored them); null when tuning did not run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TuningDecisionReport? TuningDecisions { get; init; }
+
     /// <summary>Top-1 accuracy lost (1 − agreement without labels); null for non-classification outputs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? AccuracyDrop { get; init; }

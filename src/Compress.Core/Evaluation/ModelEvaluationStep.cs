@@ -11,8 +11,11 @@ namespace Compress.Core.Evaluation;
 /// The pipeline's evaluation stage for a model with an <c>evaluate</c> block: measure, tune when asked, fill the
 /// report, and turn a missed budget into CMP2001 (or CMP2002 after tuning). The severity is the spec's
 /// <c>on_failure</c>, downgraded to a warning when the build asks for warnings (<c>--on-accuracy-failure warning</c>).
+/// Tuning first tries the decisions an earlier build cached (<see cref="TuningDecisionCache"/>) and stores its own.
 /// </summary>
-public static class ModelEvaluationStep
+/// <param name="context">The model's pass-run context: progress, and the calibration tuning reuses.</param>
+/// <param name="decisions">Tuning decisions of earlier builds.</param>
+public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCache decisions)
 {
     /// <summary>Evaluates <paramref name="compressed"/> and returns the model to write (the tuned one after tuning).</summary>
     /// <param name="model">The model entry (its <see cref="ModelSpec.Evaluate"/> is set).</param>
@@ -22,7 +25,7 @@ public static class ModelEvaluationStep
     /// <param name="buildSeverity">The build-level severity of accuracy failures.</param>
     /// <param name="warn">Receives a warning when the budget is missed and the outcome is a warning.</param>
     /// <exception cref="CompressException">CMP2001/CMP2002 as an error: the budget is missed and nothing may be written.</exception>
-    public static ModelProto Apply(ModelSpec model, ModelProto original, ModelProto compressed, ModelReport report, AccuracyFailureSeverity buildSeverity, Action<Diagnostic> warn)
+    public ModelProto Apply(ModelSpec model, ModelProto original, ModelProto compressed, ModelReport report, AccuracyFailureSeverity buildSeverity, Action<Diagnostic> warn)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(report);
@@ -33,8 +36,9 @@ public static class ModelEvaluationStep
         IReadOnlyList<BudgetViolation> violations;
         try
         {
-            reference = EvaluationReference.Create(original, EvaluationData.From(spec));
-            result = reference.Evaluate(compressed);
+            ModelProgress? progress = context.Progress;
+            reference = EvaluationReference.Create(original, EvaluationData.From(spec), (done, total) => progress?.Report("evaluating the original", done, total));
+            result = reference.Evaluate(compressed, (done, total) => progress?.Report("evaluating", done, total));
             violations = AccuracyBudget.Check(spec.Budget, result);
         }
         catch (CompressException e) when (e.Diagnostic.File is null)
@@ -45,9 +49,10 @@ public static class ModelEvaluationStep
 
         EvaluationMetrics? untuned = null;
         TuningOutcome? tuning = null;
+        TuningDecisionReport? decisionReport = null;
         if (violations.Count > 0 && spec.OnFailure == EvaluateFailureAction.Tune)
         {
-            tuning = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, result, spec.MaxExcludedLayers);
+            (tuning, decisionReport) = Tune(model, spec, original, reference, result);
             untuned = result.After;
             compressed = tuning.Model;
             result = tuning.Result;
@@ -76,6 +81,8 @@ public static class ModelEvaluationStep
             Before = result.Before,
             After = result.After,
             AfterUntuned = untuned,
+            Evaluations = reference.Evaluations,
+            TuningDecisions = decisionReport,
             AccuracyDrop = result.AccuracyDrop,
             Passed = violations.Count == 0,
             Violations = [.. violations.Select(v => v.ToString())],
@@ -101,5 +108,31 @@ public static class ModelEvaluationStep
 
         warn(spec.Location.Warning(code, message + " The model was written anyway (on_failure: warning or --on-accuracy-failure warning)."));
         return compressed;
+    }
+
+    /// <summary>Cached decisions when they still meet the budget, otherwise a search whose successful decisions are stored.</summary>
+    private (TuningOutcome Outcome, TuningDecisionReport Report) Tune(ModelSpec model, EvaluateSpec spec, ModelProto original, EvaluationReference reference, EvaluationResult untuned)
+    {
+        string? key = decisions.KeyOf(model);
+        bool stale = false;
+        if (key is not null && decisions.TryLoad(key) is { } cached)
+        {
+            TuningOutcome reused = AccuracyTuner.Reuse(original, model.Passes, reference, spec.Budget, cached, context);
+            if (reused.Succeeded)
+            {
+                return (reused, new TuningDecisionReport(TuningDecisionStatus.Reused, key));
+            }
+
+            stale = true;
+        }
+
+        TuningOutcome outcome = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, untuned, spec.MaxExcludedLayers, context, context.Progress);
+        if (key is null || !outcome.Succeeded)
+        {
+            return (outcome, new TuningDecisionReport(TuningDecisionStatus.NotCached, key));
+        }
+
+        decisions.Store(key, new TuningDecision(outcome.Excluded, outcome.Sensitivities));
+        return (outcome, new TuningDecisionReport(stale ? TuningDecisionStatus.Stale : TuningDecisionStatus.Stored, key));
     }
 }

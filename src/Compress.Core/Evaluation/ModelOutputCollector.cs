@@ -18,8 +18,9 @@ public static class ModelOutputCollector
     /// <param name="model">The model to run (not changed).</param>
     /// <param name="inputModel">The model whose declared inputs the data are checked against (the original).</param>
     /// <param name="data">The evaluation data and output name.</param>
+    /// <param name="progress">Receives (samples done, samples in all) after every batch; null reports nothing.</param>
     /// <exception cref="CompressException">CMP2003 for an unknown output; data errors as in <see cref="CalibrationDataSet.Open"/>.</exception>
-    public static CollectedOutput Collect(ModelProto model, ModelProto inputModel, EvaluationData data)
+    public static CollectedOutput Collect(ModelProto model, ModelProto inputModel, EvaluationData data, Action<int, int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputModel);
@@ -68,6 +69,7 @@ public static class ModelOutputCollector
                         using IDisposableReadOnlyCollection<OrtValue> results = session.Run(runOptions, batch.InputNames, inputs, [output]);
                         sampleShape = Append(results[0], output, batch.SampleCount, values, sampleShape);
                         samples += batch.SampleCount;
+                        progress?.Invoke(samples, set.SampleCount);
                     }
                     catch (OnnxRuntimeException e)
                     {

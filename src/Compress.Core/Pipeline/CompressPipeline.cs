@@ -108,9 +108,11 @@ public sealed class CompressPipeline(IPipelineLog log)
 
         // The untouched source: evaluation compares with it, tuning re-runs the passes from it, weight SQNR reads it.
         ModelProto? original = model.Passes.Count > 0 || model.Evaluate is not null ? proto.Clone() : null;
+        // Tuning re-runs the passes; the calibration of this first run is reused there.
+        var context = new PassRunContext { Progress = new ModelProgress(log, model.Name), Calibrations = new CalibrationMemo() };
         foreach (PassSpec pass in model.Passes)
         {
-            foreach (PassReport passReport in PassRunner.Run(proto, pass))
+            foreach (PassReport passReport in PassRunner.Run(proto, pass, context))
             {
                 report.Passes.Add(passReport);
             }
@@ -120,7 +122,8 @@ public sealed class CompressPipeline(IPipelineLog log)
         {
             if (model.Evaluate is not null)
             {
-                proto = ModelEvaluationStep.Apply(model, original, proto, report, Settings.OnAccuracyFailure, d =>
+                var evaluation = new ModelEvaluationStep(context, new TuningDecisionCache(Settings.CacheDirectories, log));
+                proto = evaluation.Apply(model, original, proto, report, Settings.OnAccuracyFailure, d =>
                 {
                     diagnostics.Add(d);
                     log.Report(d);

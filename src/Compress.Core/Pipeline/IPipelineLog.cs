@@ -8,4 +8,12 @@ public interface IPipelineLog
     void Info(string message);
 
     void Report(Diagnostic diagnostic);
+
+    /// <summary>
+    /// Progress of a long step, reported often (after every batch or layer); logs that show no progress
+    /// ignore it, which is what the default does.
+    /// </summary>
+    void Progress(PipelineProgress progress)
+    {
+    }
 }

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Compress.Core.Spec;
 
 namespace Compress.Core.Pipeline;
@@ -23,26 +21,11 @@ public static class ModelCacheKey
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputFiles);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        AppendLine(hash, Recipe);
-        AppendLine(hash, EngineIdentity);
-        AppendLine(hash, SpecFingerprint.Of(model));
-        byte[] buffer = new byte[1 << 16];
-        foreach (string file in inputFiles)
-        {
-            // Order and file name are part of the key (calibration reads files in order; input_N.pb names matter).
-            AppendLine(hash, Path.GetFileName(file));
-            using FileStream stream = new(file, FileMode.Open, FileAccess.Read, FileShare.Read, buffer.Length, FileOptions.SequentialScan);
-            AppendLine(hash, stream.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            int read;
-            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-            }
-        }
-
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        using var hash = new ContentHash();
+        hash.AppendLine(Recipe);
+        hash.AppendLine(EngineIdentity);
+        hash.AppendLine(SpecFingerprint.Of(model));
+        hash.AppendFiles(inputFiles);
+        return hash.Finish();
     }
-
-    private static void AppendLine(IncrementalHash hash, string text) => hash.AppendData(Encoding.UTF8.GetBytes(text + "\n"));
 }

@@ -13,10 +13,13 @@ namespace Compress.Core.Pipeline;
 public static class PassRunner
 {
     /// <summary>Runs one spec entry; static quantization adds the clean-up it needs as its own report.</summary>
-    public static IReadOnlyList<PassReport> Run(ModelProto model, PassSpec pass) => pass switch
+    public static IReadOnlyList<PassReport> Run(ModelProto model, PassSpec pass) => Run(model, pass, PassRunContext.None);
+
+    /// <summary>Runs one spec entry, reporting calibration progress and reusing calibrations through <paramref name="context"/>.</summary>
+    public static IReadOnlyList<PassReport> Run(ModelProto model, PassSpec pass, PassRunContext context) => pass switch
     {
         QuantizePassSpec { Mode: QuantizationMode.Dynamic } quantize => [DynamicQuantization.Run(model, ToDynamicOptions(quantize))],
-        QuantizePassSpec { Mode: QuantizationMode.Static } quantize => RunStatic(model, quantize),
+        QuantizePassSpec { Mode: QuantizationMode.Static } quantize => RunStatic(model, quantize, context),
         QuantizePassSpec { Mode: QuantizationMode.WeightOnly } quantize => [WeightOnlyQuantization.Run(model, ToWeightOnlyOptions(quantize))],
         Float16PassSpec float16 => [Float16Conversion.Run(model, ToFloat16Options(float16))],
         CleanupPassSpec cleanup => [GraphCleanup.Run(model, ToCleanupOptions(cleanup))],
@@ -31,23 +34,29 @@ public static class PassRunner
     /// Static quantization needs a clean graph (BatchNorm folded into Conv, no Identity/Dropout between
     /// quantizable nodes) and activation ranges; both happen here so users need no separate step.
     /// </summary>
-    private static PassReport[] RunStatic(ModelProto model, QuantizePassSpec spec)
+    private static PassReport[] RunStatic(ModelProto model, QuantizePassSpec spec, PassRunContext context)
     {
         CalibrationSpec calibration = spec.Calibration ?? throw new CompressException(spec.Location.Error(
             DiagnosticCodes.MissingKey, "Static quantization needs a 'calibration' block with the data to calibrate on."));
         PassReport cleanup = GraphCleanup.Run(model, new GraphCleanupOptions());
 
-        CalibrationDataSet data = CalibrationDataSet.Open(calibration.ExpandDataPaths(), model, calibration.Samples);
-        CalibrationResult ranges = Calibrator.Calibrate(model, data, new CalibrationOptions
+        CalibrationResult Calibrate()
         {
-            Method = calibration.Method,
-            MaxSamples = calibration.Samples,
-            BatchSize = calibration.BatchSize,
-            MovingAverage = calibration.MovingAverage,
-            MovingAverageConstant = calibration.MovingAverageConstant,
-            Percentile = calibration.Percentile,
-            SymmetricRange = calibration.SymmetricRange,
-        });
+            CalibrationDataSet data = CalibrationDataSet.Open(calibration.ExpandDataPaths(), model, calibration.Samples);
+            return Calibrator.Calibrate(model, data, new CalibrationOptions
+            {
+                Method = calibration.Method,
+                MaxSamples = calibration.Samples,
+                BatchSize = calibration.BatchSize,
+                MovingAverage = calibration.MovingAverage,
+                MovingAverageConstant = calibration.MovingAverageConstant,
+                Percentile = calibration.Percentile,
+                SymmetricRange = calibration.SymmetricRange,
+                Progress = context.Progress is { } progress ? new CalibrationProgressReporter(progress) : null,
+            });
+        }
+
+        CalibrationResult ranges = context.Calibrations is { } memo ? memo.GetOrCalibrate(calibration, model, Calibrate) : Calibrate();
 
         PassReport quantized = StaticQuantization.Run(model, ranges.Ranges, ToStaticOptions(spec));
         quantized.AddNote($"calibrated with {ranges.Method} on {ranges.SamplesUsed} samples in {ranges.BatchesRun} batches " +
@@ -120,4 +129,10 @@ public static class PassRunner
         FoldBatchNormalization = spec.FoldBatchNorm,
         FoldConstants = spec.FoldConstants,
     };
+
+    /// <summary>Forwards calibration batches to the model's progress (synchronously, unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class CalibrationProgressReporter(ModelProgress progress) : IProgress<CalibrationProgress>
+    {
+        public void Report(CalibrationProgress value) => progress.Report("calibrating", value.SamplesDone, value.SamplesTotal);
+    }
 }

@@ -28,8 +28,14 @@ public static class SpecFingerprint
     public static string Of(ModelSpec model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return OfValue(model);
+    }
+
+    /// <summary>The canonical text of any part of a spec (a pass list, a budget, ...), by the same rules.</summary>
+    public static string OfValue(object? value)
+    {
         var text = new StringBuilder();
-        Append(text, model, 0);
+        Append(text, value, 0);
         return text.ToString();
     }
 

@@ -52,12 +52,12 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
         {
-            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget |\n|---:|---|---:|---:|---:|---|\n");
+            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget | new node |\n|---:|---|---:|---:|---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
                 JsonElement metric = step.GetProperty("metric");
-                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {(step.TryGetProperty("kept", out JsonElement kept) && !kept.GetBoolean() ? "dropped (did not help)" : "kept")} |\n");
             }
 
             md.Append('\n');
@@ -124,6 +124,19 @@ public static class ReportMarkdown
         foreach (JsonElement violation in evaluation.GetProperty("violations").EnumerateArray())
         {
             md.Append(CultureInfo.InvariantCulture, $"- missed: {violation.GetString()}\n");
+        }
+
+        if (evaluation.TryGetProperty("tuning_decisions", out JsonElement decisions))
+        {
+            string key = decisions.TryGetProperty("key", out JsonElement k) ? $" (key `{k.GetString()![..12]}`)" : "";
+            string status = decisions.GetProperty("status").GetString() switch
+            {
+                "reused" => "Reused cached tuning decisions" + key + ": one evaluation instead of a search.",
+                "stale" => "Cached tuning decisions" + key + " no longer met the budget; tuning searched again and cached the new ones.",
+                "stored" => "Tuning decisions were cached" + key + " for later builds.",
+                _ => "Tuning decisions were not cached.",
+            };
+            md.Append(CultureInfo.InvariantCulture, $"{status} Compressed variants evaluated: {Long(evaluation, "evaluations")}.\n\n");
         }
 
         List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];

@@ -40,13 +40,21 @@ internal sealed class EvaluationWorkspace : IDisposable, IPipelineLog
         return SpecLoader.Load(path);
     }
 
-    public PipelineResult Run(string yaml, AccuracyFailureSeverity severity = AccuracyFailureSeverity.Error)
+    public PipelineResult Run(string yaml, AccuracyFailureSeverity severity = AccuracyFailureSeverity.Error, params string[] cacheDirectories)
     {
         SpecLoadResult loaded = Load(yaml);
         Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
-        var pipeline = new CompressPipeline(this) { Settings = new CompressPipelineSettings { OnAccuracyFailure = severity } };
+        var pipeline = new CompressPipeline(this)
+        {
+            Settings = new CompressPipelineSettings { OnAccuracyFailure = severity, CacheDirectories = cacheDirectories },
+        };
         return pipeline.Run(loaded.Spec!, Output);
     }
+
+    /// <summary>Progress updates the pipeline reported, in order.</summary>
+    public List<PipelineProgress> ProgressUpdates { get; } = [];
+
+    public void Progress(PipelineProgress progress) => ProgressUpdates.Add(progress);
 
     public string[] OutputFiles() => Directory.Exists(Output) ? Directory.GetFiles(Output) : [];
 

@@ -4,7 +4,7 @@ namespace Compress.Core.Tests.Evaluation;
 
 /// <summary>
 /// A small JSON Schema 2020-12 validator for the keywords docs/report-schema.json uses (type, required,
-/// properties, additionalProperties: false, items, enum, minimum, maximum, local $ref). No JSON Schema
+/// properties, additionalProperties: false, items, enum, minimum, maximum, pattern, local $ref). No JSON Schema
 /// library restores here; an unsupported keyword fails loudly so the schema cannot silently outgrow the check.
 /// </summary>
 internal sealed class JsonSchemaSubset(JsonElement root)
@@ -12,7 +12,7 @@ internal sealed class JsonSchemaSubset(JsonElement root)
     private static readonly HashSet<string> Supported =
     [
         "$schema", "$id", "$defs", "$ref", "title", "description", "type", "required", "properties",
-        "additionalProperties", "items", "enum", "minimum", "maximum",
+        "additionalProperties", "items", "enum", "minimum", "maximum", "pattern",
     ];
 
     /// <summary>Every violation as "path: problem"; empty when the instance is valid.</summary>
@@ -52,6 +52,12 @@ internal sealed class JsonSchemaSubset(JsonElement root)
         if (schema.TryGetProperty("enum", out JsonElement values) && !values.EnumerateArray().Any(v => v.GetRawText() == value.GetRawText()))
         {
             errors.Add($"{path}: {value.GetRawText()} is not one of {values.GetRawText()}");
+        }
+
+        if (value.ValueKind == JsonValueKind.String && schema.TryGetProperty("pattern", out JsonElement pattern)
+            && !System.Text.RegularExpressions.Regex.IsMatch(value.GetString()!, pattern.GetString()!))
+        {
+            errors.Add($"{path}: \"{value.GetString()}\" does not match {pattern.GetString()}");
         }
 
         if (value.ValueKind == JsonValueKind.Number)

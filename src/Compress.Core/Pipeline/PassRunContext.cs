@@ -1,0 +1,22 @@
+using Compress.Core.Calibration;
+
+namespace Compress.Core.Pipeline;
+
+/// <summary>What the pass runs of one model share: where long steps report progress, and calibrations already done.</summary>
+public sealed class PassRunContext
+{
+    /// <summary>No progress, no reuse: every run calibrates afresh.</summary>
+    public static PassRunContext None { get; } = new();
+
+    /// <summary>Receives calibration progress; null reports nothing.</summary>
+    public ModelProgress? Progress { get; init; }
+
+    /// <summary>
+    /// Activation ranges of earlier runs, reused when the same calibration runs on the same model again (tuning
+    /// re-runs the passes from the original many times; calibration does not depend on which nodes are excluded).
+    /// </summary>
+    public CalibrationMemo? Calibrations { get; init; }
+
+    /// <summary>This context without progress (for runs whose caller reports its own).</summary>
+    public PassRunContext Quiet() => Progress is null ? this : new PassRunContext { Calibrations = Calibrations };
+}
