@@ -17,7 +17,7 @@ public static class AccuracyBudget
         {
             throw new CompressException(
                 DiagnosticCodes.EvaluationDataInvalid,
-                $"max_accuracy_drop, min_accuracy and min_agreement need a [N, classes] output, but '{result.Output}' is not one; use min_cosine, max_abs_error, max_mean_abs_error or max_relative_error.");
+                $"max_accuracy_drop, min_accuracy and min_agreement need a [N, classes] or [N, 1] output, but '{result.Output}' is not one; use min_cosine, max_abs_error, max_mean_abs_error or max_relative_error.");
         }
 
         var violations = new List<BudgetViolation>();

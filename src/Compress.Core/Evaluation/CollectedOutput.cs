@@ -13,6 +13,9 @@ public sealed record CollectedOutput(string Name, float[] Values, int SampleCoun
     /// <summary>Whether the output is [N, classes] with at least 2 classes: logits or probabilities.</summary>
     public bool IsClassification => SampleShape.Count == 1 && SampleShape[0] >= 2;
 
+    /// <summary>Whether each sample is one value ([N] or [N, 1]): a binary decision by a threshold.</summary>
+    public bool IsBinary => SampleShape.Count == 0 || (SampleShape.Count == 1 && SampleShape[0] == 1);
+
     /// <summary>The values of sample <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> Sample(int index) => Values.AsSpan(index * SampleSize, SampleSize);
 }

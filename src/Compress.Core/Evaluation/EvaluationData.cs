@@ -23,6 +23,9 @@ public sealed class EvaluationData
     /// <summary>k of the top-k accuracy (with labels).</summary>
     public int TopK { get; init; } = EvaluateSpec.DefaultTopK;
 
+    /// <summary>Decision threshold of a one-value (binary) output.</summary>
+    public double Threshold { get; init; } = EvaluateSpec.DefaultThreshold;
+
     /// <summary>The data of a spec's <c>evaluate</c> block.</summary>
     public static EvaluationData From(EvaluateSpec spec)
     {
@@ -35,6 +38,7 @@ public sealed class EvaluationData
             MaxSamples = spec.Samples,
             BatchSize = spec.BatchSize,
             TopK = spec.TopK,
+            Threshold = spec.Threshold,
         };
     }
 }

@@ -10,8 +10,9 @@ public static class OutputComparison
     /// <param name="candidate">The compressed model's output, same shape.</param>
     /// <param name="labels">Class labels, one per sample, or null.</param>
     /// <param name="topK">k of the top-k accuracy.</param>
+    /// <param name="threshold">A one-value output (e.g. a speech probability) predicts class 1 when at least this.</param>
     /// <exception cref="CompressException">CMP2003 when shapes differ or labels do not fit the output.</exception>
-    public static EvaluationResult Compare(CollectedOutput reference, CollectedOutput candidate, IReadOnlyList<long>? labels, int topK)
+    public static EvaluationResult Compare(CollectedOutput reference, CollectedOutput candidate, IReadOnlyList<long>? labels, int topK, double threshold = 0.5)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(candidate);
@@ -24,14 +25,16 @@ public static class OutputComparison
         }
 
         int n = reference.SampleCount;
-        int? classes = reference.IsClassification ? (int)reference.SampleShape[0] : null;
+        bool binary = reference.IsBinary;
+        int? classes = reference.IsClassification ? (int)reference.SampleShape[0] : binary ? 2 : null;
+        int Predict(ReadOnlySpan<float> sample) => binary ? (sample[0] >= threshold ? 1 : 0) : ArgMax(sample);
         if (labels is not null)
         {
             if (classes is null)
             {
                 throw new CompressException(
                     DiagnosticCodes.EvaluationDataInvalid,
-                    $"Labels need a [N, classes] output of logits or probabilities, but output '{reference.Name}' is [N, {string.Join(", ", reference.SampleShape)}]; leave 'labels' out to compare with the original.");
+                    $"Labels need a [N, classes] output of logits or probabilities or a [N, 1] probability, but output '{reference.Name}' is [N, {string.Join(", ", reference.SampleShape)}]; leave 'labels' out to compare with the original.");
             }
 
             if (labels.Count < n)
@@ -40,7 +43,7 @@ public static class OutputComparison
             }
         }
 
-        int k = classes is int c ? Math.Min(topK, c) : topK;
+        int k = binary ? 1 : classes is int c ? Math.Min(topK, c) : topK;
         EvaluationMetrics before = new() { Cosine = 1, MaxAbsError = 0, MeanAbsError = 0, RelativeError = 0, Agreement = classes is null ? null : 1 };
         EvaluationMetrics after = Errors(reference, candidate);
         double? drop = null;
@@ -49,16 +52,16 @@ public static class OutputComparison
             int agree = 0, correctBefore = 0, correctAfter = 0, topKBefore = 0, topKAfter = 0;
             for (int i = 0; i < n; i++)
             {
-                int expected = ArgMax(reference.Sample(i));
-                int predicted = ArgMax(candidate.Sample(i));
+                int expected = Predict(reference.Sample(i));
+                int predicted = Predict(candidate.Sample(i));
                 agree += expected == predicted ? 1 : 0;
                 if (labels is not null)
                 {
                     long label = labels[i];
                     correctBefore += expected == label ? 1 : 0;
                     correctAfter += predicted == label ? 1 : 0;
-                    topKBefore += InTopK(reference.Sample(i), label, k) ? 1 : 0;
-                    topKAfter += InTopK(candidate.Sample(i), label, k) ? 1 : 0;
+                    topKBefore += (binary ? expected == label : InTopK(reference.Sample(i), label, k)) ? 1 : 0;
+                    topKAfter += (binary ? predicted == label : InTopK(candidate.Sample(i), label, k)) ? 1 : 0;
                 }
             }
 

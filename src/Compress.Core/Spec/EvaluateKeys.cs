@@ -11,6 +11,7 @@ internal static class EvaluateKeys
     public const string Samples = "samples";
     public const string BatchSize = "batch_size";
     public const string TopK = "top_k";
+    public const string Threshold = "threshold";
     public const string MaxAccuracyDrop = "max_accuracy_drop";
     public const string MinAccuracy = "min_accuracy";
     public const string MinAgreement = "min_agreement";
@@ -24,7 +25,7 @@ internal static class EvaluateKeys
     /// <summary>Every key of the block, in documentation order.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
-        Data, Labels, Output, Samples, BatchSize, TopK, MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine,
+        Data, Labels, Output, Samples, BatchSize, TopK, Threshold, MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine,
         MaxAbsError, MaxMeanAbsError, MaxRelativeError, OnFailure, MaxExcludedLayers,
     ];
 

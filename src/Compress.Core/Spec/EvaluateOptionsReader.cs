@@ -27,6 +27,7 @@ internal static class EvaluateOptionsReader
         string? labels = null, output = null;
         int? samples = null, maxExcluded = null;
         int batchSize = EvaluateSpec.DefaultBatchSize, topK = EvaluateSpec.DefaultTopK;
+        double threshold = EvaluateSpec.DefaultThreshold;
         var budget = new Dictionary<string, double>(StringComparer.Ordinal);
         EvaluateFailureAction onFailure = EvaluateFailureAction.Error;
         foreach (MappingEntry option in entries)
@@ -64,6 +65,13 @@ internal static class EvaluateOptionsReader
                     if (reader.TryReadInteger(option, 1, int.MaxValue, out int k))
                     {
                         topK = k;
+                    }
+
+                    break;
+                case EvaluateKeys.Threshold:
+                    if (reader.TryReadNumber(option, double.IsFinite, "a finite number", out double t))
+                    {
+                        threshold = t;
                     }
 
                     break;
@@ -139,6 +147,7 @@ internal static class EvaluateOptionsReader
             Samples = samples,
             BatchSize = batchSize,
             TopK = topK,
+            Threshold = threshold,
             OnFailure = onFailure,
             MaxExcludedLayers = maxExcluded,
             Budget = new EvaluateBudgetSpec

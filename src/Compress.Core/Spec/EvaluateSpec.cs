@@ -12,6 +12,9 @@ public sealed class EvaluateSpec
     /// <summary>Default of <see cref="TopK"/>.</summary>
     public const int DefaultTopK = 5;
 
+    /// <summary>Default of <see cref="Threshold"/>.</summary>
+    public const double DefaultThreshold = 0.5;
+
     /// <summary>Full paths of the input data, in the formats of calibration data (.npy, .npz, folders of .pb, globs).</summary>
     public required IReadOnlyList<string> DataPaths { get; init; }
 
@@ -29,6 +32,9 @@ public sealed class EvaluateSpec
 
     /// <summary>k of the top-k accuracy reported with labels.</summary>
     public int TopK { get; init; } = DefaultTopK;
+
+    /// <summary>A one-value output (a probability, [N, 1]) predicts class 1 when it is at least this.</summary>
+    public double Threshold { get; init; } = DefaultThreshold;
 
     /// <summary>The budget; every limit that is set must hold.</summary>
     public EvaluateBudgetSpec Budget { get; init; } = new();

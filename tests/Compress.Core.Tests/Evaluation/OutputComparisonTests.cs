@@ -23,6 +23,30 @@ public sealed class OutputComparisonTests
     }
 
     [Test]
+    public void OneValueOutputsAreBinaryDecisionsAtTheThreshold()
+    {
+        // [N, 1] probabilities. Decisions at 0.5: reference 1, 0, 1, 0; candidate 1, 1, 0, 0.
+        var reference = new CollectedOutput("p", [0.9f, 0.2f, 0.5f, 0.1f], 4, [1]);
+        var candidate = new CollectedOutput("p", [0.8f, 0.6f, 0.4f, 0.3f], 4, [1]);
+        long[] labels = [1, 0, 1, 0];
+
+        EvaluationResult result = OutputComparison.Compare(reference, candidate, labels, topK: 5);
+
+        // Counted by hand: the reference is right on all 4; the candidate on samples 0 and 3, which are also the ones it agrees on.
+        Assert.That(result.Classes, Is.EqualTo(2));
+        Assert.That(result.TopK, Is.EqualTo(1));
+        Assert.That(result.Before.Accuracy, Is.EqualTo(1.0));
+        Assert.That(result.After.Accuracy, Is.EqualTo(0.5));
+        Assert.That(result.After.Agreement, Is.EqualTo(0.5));
+        Assert.That(result.AccuracyDrop, Is.EqualTo(0.5));
+
+        // At 0.35 the reference still decides 1, 0, 1, 0 and the candidate 1, 1, 1, 0: right (and agreeing) on 0, 2, 3.
+        EvaluationResult lower = OutputComparison.Compare(reference, candidate, labels, topK: 5, threshold: 0.35);
+        Assert.That(lower.After.Accuracy, Is.EqualTo(0.75));
+        Assert.That(lower.After.Agreement, Is.EqualTo(0.75));
+    }
+
+    [Test]
     public void ZeroVectorsAreIdenticalOnlyToZeroVectors()
     {
         Assert.Multiple(() =>
@@ -87,7 +111,8 @@ public sealed class OutputComparisonTests
     [Test]
     public void LabelsOnANonClassificationOutputAreCmp2003()
     {
-        var reference = new CollectedOutput("p", [0.1f, 0.9f], 2, [1]);
+        // [N, 2, 2]: a map per sample, neither class scores nor one probability.
+        var reference = new CollectedOutput("map", [0.1f, 0.9f, 0.2f, 0.3f, 0.1f, 0.9f, 0.2f, 0.3f], 2, [2, 2]);
 
         var e = Assert.Throws<CompressException>(() => OutputComparison.Compare(reference, reference, [0, 1], 1));
         Assert.That(e!.Diagnostic.Code, Is.EqualTo(DiagnosticCodes.EvaluationDataInvalid));
