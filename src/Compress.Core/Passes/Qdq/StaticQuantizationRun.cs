@@ -403,10 +403,21 @@ internal sealed class StaticQuantizationRun(
 
         foreach (string output in node.Output.Where(o => o.Length > 0))
         {
+            if (node.OpType is "Gemm" or "MatMul" && options.QuantFormat == StaticQuantFormat.QDQ && IsUnreadModelOutput(scope, output))
+            {
+                // ORT's QGemm and MatMulIntegerToFloat write float themselves: a Q/DQ pair on the model's
+                // output would only clip it to the calibrated range and cost a step.
+                report.AddNote($"{Label(node)}: output '{output}' is a model output and stays float (QGemm/MatMulIntegerToFloat write float)");
+                continue;
+            }
+
             TensorPlan plan = role == StaticOpRole.SharedParameters ? new TensorPlan(node.Input[0], activationType) : new TensorPlan(null, activationType);
             AddPlan(scope, output, plan);
         }
     }
+
+    private bool IsUnreadModelOutput(GraphScope scope, string name) =>
+        scope.Depth == 0 && scope.Graph.Output.Any(o => o.Name == name) && graph.FindUses(scope, name).Count == 0;
 
     private void AddPlan(GraphScope scope, string name, TensorPlan plan)
     {
