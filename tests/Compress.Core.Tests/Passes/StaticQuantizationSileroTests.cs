@@ -22,6 +22,9 @@ public class StaticQuantizationSileroTests
     // encoder block are the sensitive tensors (found by excluding one node at a time). Even so the
     // result stays 0.8 points under fp32, short of the 0.5-point floor; dynamic int8 keeps 0.973.
     [TestCase("{ method: minmax, moving_average: true }", "[Concat_136, Conv_139, Conv_140, Relu_138]", 0.01, 0.975)]
+    // One of the two Transposes feeding the LSTM If left float: it must read the float tensor, not a
+    // DequantizeLinear, or ONNX Runtime 1.31 aborts the process while optimizing (QDQ propagation into If).
+    [TestCase("{ method: minmax }", "[Transpose_176]", 0.025, 0.96)]
     public void ConvolutionsInsideTheTakenBranchAreQuantized(string method, string exclude, double maxDrop, double minAgreement)
     {
         string Shared(string file) => TestPaths.SharedData(file).Replace('\\', '/');

@@ -18,6 +18,7 @@ internal sealed class StaticQuantizationRun(
     private readonly Dictionary<(GraphScope Scope, string Name), TensorPlan> _plans = [];
     private readonly List<(GraphScope Scope, string Name)> _planOrder = [];
     private bool _sixteenBitNoted;
+    private readonly HashSet<NodeProto> _selectedNodes = new(ReferenceEqualityComparer.Instance);
     private long _zeroWeightsAdded;
     private readonly Dictionary<string, TensorRange> _paddedRanges = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
@@ -73,6 +74,7 @@ internal sealed class StaticQuantizationRun(
             Plan(node);
         }
 
+        _selectedNodes.UnionWith(selected.Select(n => n.Node));
         ResolveParameters();
         foreach (GraphNode node in selected)
         {
@@ -416,6 +418,17 @@ internal sealed class StaticQuantizationRun(
         }
     }
 
+    /// <summary>
+    /// A float (unselected) Reshape/Transpose/Squeeze/Unsqueeze/MaxPool whose output is read inside a subgraph
+    /// must not read a DequantizeLinear: ORT 1.31's QDQ propagation then moves the DQ below it and aborts the
+    /// process on the subgraph's implicit input (seen on Silero's Transpose before its LSTM If). Such a node
+    /// reads the float tensor instead, which is also exact.
+    /// </summary>
+    private bool FeedsSubgraphInFloat(GraphScope scope, NodeProto node) =>
+        !_selectedNodes.Contains(node)
+        && node.OpType is "Reshape" or "Transpose" or "Squeeze" or "Unsqueeze" or "MaxPool"
+        && node.Output.Any(o => o.Length > 0 && graph.FindUses(scope, o).Any(u => u.Graph != scope));
+
     private bool IsUnreadModelOutput(GraphScope scope, string name) =>
         scope.Depth == 0 && scope.Graph.Output.Any(o => o.Name == name) && graph.FindUses(scope, name).Count == 0;
 
@@ -491,6 +504,16 @@ internal sealed class StaticQuantizationRun(
             q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
             dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name], QdqDomain(p.Type));
             graph.InsertAfter(scope, producer, [q, dq]);
+            foreach (GraphNode use in graph.FindUses(scope, name).Where(u => u.Graph == scope && FeedsSubgraphInFloat(scope, u.Node)))
+            {
+                for (int i = 0; i < use.Node.Input.Count; i++)
+                {
+                    if (use.Node.Input[i] == name)
+                    {
+                        use.Node.Input[i] = prequant;
+                    }
+                }
+            }
         }
         else
         {
@@ -498,7 +521,7 @@ internal sealed class StaticQuantizationRun(
             IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
             q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
             dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
-            foreach (GraphNode use in uses)
+            foreach (GraphNode use in uses.Where(u => !(u.Graph == scope && FeedsSubgraphInFloat(scope, u.Node))))
             {
                 for (int i = 0; i < use.Node.Input.Count; i++)
                 {
