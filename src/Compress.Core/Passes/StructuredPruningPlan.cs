@@ -95,7 +95,10 @@ internal sealed class StructuredPruningPlan
             }
         }
 
-        return null;
+        // A gate Conv that also reads the pruned channels would lose inputs and outputs of one weight.
+        List<MagnitudePruningWeight> sinks = plan.Sinks;
+        StructuredPruningCoupling? both = plan.Coupled.FirstOrDefault(c => sinks.Any(sink => sink.Constant.Name == c.Weight.Constant.Name));
+        return both is null ? null : $"the gate Conv {MagnitudePruningWeight.NodeLabel(both.Node)} multiplied with the pruned channels also reads them";
     }
 
     private static string? Follow(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, string tensor, StructuredPruningLayout at, int rank, int channels, Queue<(string, StructuredPruningLayout, int)> work)
@@ -259,6 +262,11 @@ internal sealed class StructuredPruningPlan
             if (coupling is null)
             {
                 return $"{who} multiplies the pruned channels with '{other}', which {reason}";
+            }
+
+            if (Coupled.Any(c => c.Node == coupling.Node))
+            {
+                continue;
             }
 
             Coupled.Add(coupling);

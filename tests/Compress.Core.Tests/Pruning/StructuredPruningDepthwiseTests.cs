@@ -78,6 +78,22 @@ public class StructuredPruningDepthwiseTests
         Assert.That(Dims(model, "w1"), Is.EqualTo(new long[] { DepthwiseChainModels.Channels, DepthwiseChainModels.InputChannels, 1, 1 }));
     }
 
+    [Test]
+    public void GateConvThatAlsoReadsThePrunedChannelsIsRefused()
+    {
+        ModelProto model = DepthwiseChainModels.Build(squeezeExcitation: true);
+
+        // se_expand reads the pooled channels directly (8 -> 8) and gates them: one weight would lose rows and columns.
+        model.Graph.Node.Single(n => n.Name == "se_expand").Input[0] = "g";
+        int index = model.Graph.Initializer.IndexOf(model.Graph.Initializer.Single(t => t.Name == "ws2"));
+        model.Graph.Initializer[index] = TensorData.CreateFloat("ws2", [DepthwiseChainModels.Channels, DepthwiseChainModels.Channels, 1, 1], new float[DepthwiseChainModels.Channels * DepthwiseChainModels.Channels]);
+
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.5, ChannelMultiple = 1, NodesToExclude = ["se_reduce"] });
+
+        Assert.That(report.SkippedNodes.Single(s => s.Node == "pw1").Reason, Does.Contain("the gate Conv se_expand multiplied with the pruned channels also reads them"));
+        Assert.That(Dims(model, "ws2"), Is.EqualTo(new long[] { DepthwiseChainModels.Channels, DepthwiseChainModels.Channels, 1, 1 }));
+    }
+
     private static long[] Dims(ModelProto model, string name) => [.. model.Graph.Initializer.Single(t => t.Name == name).Dims];
 
     private static float[] EvenRows(float[] values, int rowLength) =>
