@@ -9,12 +9,15 @@ namespace Compress.Core.Passes;
 /// Structured pruning: removes whole output neurons of Gemm/MatMul and output channels of Conv
 /// (group 1) — the ones with the smallest weight-row norm — and shrinks everything that depends on
 /// them: the layer's bias, per-channel BatchNormalization parameters and Add/Mul constants on the way,
-/// pass-through operators (Relu, pooling, Dropout, …), Flatten (each channel is a block of the flattened
+/// pass-through operators (Relu, pooling, Dropout, hard-swish x · HardSigmoid(x), …), depthwise Convs
+/// (they lose the same channels and pass them on), squeeze-excitation gates (the Conv producing the gate
+/// that multiplies the channels loses the same outputs), Flatten (each channel is a block of the flattened
 /// features), and the input dimension of the next Gemm/MatMul/Conv. The model really gets smaller.
 /// </summary>
 /// <remarks>
 /// A layer is left alone (and reported as skipped) when its channels reach a graph output, an Add with
-/// another branch (a residual: both branches would have to be pruned alike), a Reshape, Concat or any
+/// another branch (a residual: both branches would have to be pruned alike, which this pass does not do),
+/// a Mul with a tensor that does not come from a group-1 Conv, a Reshape, Concat or any
 /// other operator that cannot follow a shrinking channel dimension, or a subgraph. Layers run in graph
 /// order, so a layer whose inputs shrank is itself pruned next on its current weights.
 /// </remarks>
@@ -46,13 +49,20 @@ public static class StructuredPruning
             string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'"
                 : node.Graph != graph.Main ? "it is inside a subgraph (structured pruning edits the main graph only)"
                 : null;
-            if (reason is null && TryPrune(graph, node, options, out reason, out int before, out int kept, out long removed) is { } keptOutputs)
+            if (reason is null && TryPrune(graph, node, options, out reason, out int before, out int kept, out long removed, out StructuredPruningPlan? plan) is { } keptOutputs)
             {
                 teacher.RecordKeptOutputs(label, keptOutputs);
+                foreach (StructuredPruningCoupling coupled in plan!.Coupled)
+                {
+                    teacher.RecordKeptOutputs(MagnitudePruningWeight.NodeLabel(coupled.Node), keptOutputs);
+                }
+
+                string through = plan.Depthwise.Count + plan.Coupled.Count == 0 ? string.Empty
+                    : $"; through depthwise {string.Join(", ", plan.Depthwise.Select(MagnitudePruningWeight.NodeLabel))}{(plan.Coupled.Count == 0 ? string.Empty : $"; gate Convs {string.Join(", ", plan.Coupled.Select(c => MagnitudePruningWeight.NodeLabel(c.Node)))} follow")}";
                 removedTotal += removed;
                 report.AddCount("layers_pruned");
                 report.AddCount("outputs_removed", before - kept);
-                report.AddNote($"{label} ({n.OpType}): {before} -> {kept} outputs, {removed} parameters removed");
+                report.AddNote($"{label} ({n.OpType}): {before} -> {kept} outputs, {removed} parameters removed{through}");
                 continue;
             }
 
@@ -64,11 +74,12 @@ public static class StructuredPruning
         return report;
     }
 
-    private static int[]? TryPrune(ModelGraph graph, GraphNode node, StructuredPruningOptions options, out string? reason, out int before, out int kept, out long removed)
+    private static int[]? TryPrune(ModelGraph graph, GraphNode node, StructuredPruningOptions options, out string? reason, out int before, out int kept, out long removed, out StructuredPruningPlan? plan)
     {
         NodeProto n = node.Node;
         before = kept = 0;
         removed = 0;
+        plan = null;
         MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out reason);
         if (weight is null)
         {
@@ -83,7 +94,7 @@ public static class StructuredPruning
 
         if (n.OpType == "Conv" && ModelGraph.GetInt(n, "group", 1) != 1)
         {
-            reason = "it is a grouped/depthwise Conv (its outputs are tied to its inputs)";
+            reason = "it is a grouped/depthwise Conv (its outputs are tied to its inputs; a depthwise Conv loses the channels the layer feeding it loses)";
             return null;
         }
 
@@ -116,7 +127,7 @@ public static class StructuredPruning
             }
         }
 
-        reason = StructuredPruningPlan.Trace(graph, n.Output[0], layout, rank, before, out StructuredPruningPlan plan);
+        reason = StructuredPruningPlan.Trace(graph, n.Output[0], layout, rank, before, out plan);
         if (reason is not null)
         {
             return null;
@@ -140,6 +151,22 @@ public static class StructuredPruning
         foreach (MagnitudePruningWeight sink in plan.Sinks)
         {
             removed += ShrinkColumns(sink, keep, before);
+        }
+
+        // A depthwise Conv the channels flowed through computes one group per kept channel.
+        foreach (NodeProto depthwise in plan.Depthwise)
+        {
+            depthwise.Attribute.Single(a => a.Name == "group").I = keep.Length;
+        }
+
+        // A squeeze-excitation gate multiplied with the channels loses the same ones.
+        foreach (StructuredPruningCoupling coupled in plan.Coupled)
+        {
+            removed += ShrinkRows(coupled.Weight, keep);
+            if (coupled.Bias is { } cb)
+            {
+                removed += ShrinkAxis(cb.Constant, cb.Axis, keep);
+            }
         }
 
         // Declared shapes of the traced tensors are stale now; ORT infers them again.

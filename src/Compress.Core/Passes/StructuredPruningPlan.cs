@@ -34,6 +34,18 @@ internal sealed class StructuredPruningPlan
     /// <summary>Weights of consuming layers whose inputs shrink.</summary>
     public List<MagnitudePruningWeight> Sinks { get; } = [];
 
+    /// <summary>Depthwise Convs the channels flow through: their group attribute becomes the kept count.</summary>
+    public List<NodeProto> Depthwise { get; } = [];
+
+    /// <summary>
+    /// Group-1 Convs whose outputs gate the pruned channels (a squeeze-excitation's last Conv feeding a Mul):
+    /// they lose the same output channels so the Mul stays aligned.
+    /// </summary>
+    public List<StructuredPruningCoupling> Coupled { get; } = [];
+
+    /// <summary>Binary operators reached from one side whose other operand is not a constant: checked once the trace is complete.</summary>
+    private List<(NodeProto Node, string Other, string Who)> Joins { get; } = [];
+
     /// <summary>Follows <paramref name="output"/> (channels = <paramref name="channels"/>); null when every consumer can follow, else the reason.</summary>
     public static string? Trace(ModelGraph graph, string output, StructuredPruningLayout layout, int rank, int channels, out StructuredPruningPlan plan)
     {
@@ -42,8 +54,20 @@ internal sealed class StructuredPruningPlan
         work.Enqueue((output, layout, rank));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         GraphScope main = graph.Main;
-        while (work.Count > 0)
+        while (work.Count > 0 || plan.Joins.Count > 0)
         {
+            if (work.Count == 0)
+            {
+                // Every join must meet channels traced from this layer (x · HardSigmoid(x), or a gate coupled to it here).
+                string? unjoined = plan.ResolveJoins(graph, channels, seen, work);
+                if (unjoined is not null)
+                {
+                    return unjoined;
+                }
+
+                continue;
+            }
+
             (string tensor, StructuredPruningLayout at, int r) = work.Dequeue();
             if (!seen.Add(tensor))
             {
@@ -71,7 +95,10 @@ internal sealed class StructuredPruningPlan
             }
         }
 
-        return null;
+        // A gate Conv that also reads the pruned channels would lose inputs and outputs of one weight.
+        List<MagnitudePruningWeight> sinks = plan.Sinks;
+        StructuredPruningCoupling? both = plan.Coupled.FirstOrDefault(c => sinks.Any(sink => sink.Constant.Name == c.Weight.Constant.Name));
+        return both is null ? null : $"the gate Conv {MagnitudePruningWeight.NodeLabel(both.Node)} multiplied with the pruned channels also reads them";
     }
 
     private static string? Follow(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, string tensor, StructuredPruningLayout at, int rank, int channels, Queue<(string, StructuredPruningLayout, int)> work)
@@ -129,7 +156,9 @@ internal sealed class StructuredPruningPlan
                 ConstantTensor? constant = graph.Main.FindConstant(node.Input[other]);
                 if (constant?.Value is null)
                 {
-                    return $"{who} adds another branch '{node.Input[other]}' (a residual): both branches would have to lose the same channels";
+                    plan.Joins.Add((node, node.Input[other], who));
+                    work.Enqueue((node.Output[0], at, rank));
+                    return null;
                 }
 
                 if (TensorData.ElementCount(constant.Value) != 1)
@@ -151,6 +180,8 @@ internal sealed class StructuredPruningPlan
             case "Gemm" or "MatMul" when onlyFirstInput && at != StructuredPruningLayout.Channels && ModelGraph.GetInt(node, "transA", 0) == 0:
             case "Conv" when onlyFirstInput && at == StructuredPruningLayout.Channels && ModelGraph.GetInt(node, "group", 1) == 1:
                 return AddSink(graph, plan, node, at, channels, who);
+            case "Conv" when onlyFirstInput && at == StructuredPruningLayout.Channels && ModelGraph.GetInt(node, "group", 1) == channels:
+                return AddDepthwise(graph, plan, node, channels, rank, who, work);
             default:
                 return $"{who} reads the pruned channels and cannot follow them";
         }
@@ -179,6 +210,118 @@ internal sealed class StructuredPruningPlan
 
         plan.Sinks.Add(weight);
         return null;
+    }
+
+    /// <summary>A depthwise Conv (group = channels, weight [channels, 1, k…]) loses the same channels and passes them on.</summary>
+    private static string? AddDepthwise(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, int channels, int rank, string who, Queue<(string, StructuredPruningLayout, int)> work)
+    {
+        ConstantTensor? weight = node.Input.Count > 1 ? graph.Main.FindConstant(node.Input[1]) : null;
+        if (weight?.Value is null || weight.DataType != TensorProto.Types.DataType.Float || graph.FindUses(weight.Owner, weight.Name).Count != 1
+            || weight.Dims.Count < 3 || weight.Dims[0] != channels || weight.Dims[1] != 1)
+        {
+            return $"{who} is grouped but not a depthwise Conv with its own constant weight [{channels}, 1, k…] (a channel multiplier or a shared weight)";
+        }
+
+        plan.ChannelVectors.Add((weight, 0));
+        if (node.Input.Count > 2 && node.Input[2].Length > 0)
+        {
+            if (ChannelVector(graph, node, 2, rank: 1, axis: 0, channels) is not { } bias)
+            {
+                return $"{who}: its bias is not a per-channel constant read only there";
+            }
+
+            plan.ChannelVectors.Add(bias);
+        }
+
+        plan.Depthwise.Add(node);
+        work.Enqueue((node.Output[0], StructuredPruningLayout.Channels, rank));
+        return null;
+    }
+
+    /// <summary>
+    /// Checks the joins met so far: the other operand carries the traced channels already, or (Mul only) it
+    /// comes from a group-1 Conv through per-channel operators, which is then coupled and traced too.
+    /// </summary>
+    private string? ResolveJoins(ModelGraph graph, int channels, HashSet<string> seen, Queue<(string, StructuredPruningLayout, int)> work)
+    {
+        var joins = Joins.ToList();
+        Joins.Clear();
+        foreach ((NodeProto node, string other, string who) in joins)
+        {
+            if (seen.Contains(other))
+            {
+                continue;
+            }
+
+            if (node.OpType != "Mul")
+            {
+                return $"{who} adds another branch '{other}' (a residual): both branches would have to lose the same channels, which structured pruning does not do";
+            }
+
+            string? reason = Couple(graph, other, channels, out StructuredPruningCoupling? coupling);
+            if (coupling is null)
+            {
+                return $"{who} multiplies the pruned channels with '{other}', which {reason}";
+            }
+
+            if (Coupled.Any(c => c.Node == coupling.Node))
+            {
+                continue;
+            }
+
+            Coupled.Add(coupling);
+            work.Enqueue((coupling.Node.Output[0], StructuredPruningLayout.Channels, coupling.Weight.Constant.Dims.Count));
+        }
+
+        return null;
+    }
+
+    /// <summary>Walks back from <paramref name="tensor"/> through per-channel operators to the group-1 Conv that produces its channels.</summary>
+    private static string? Couple(ModelGraph graph, string tensor, int channels, out StructuredPruningCoupling? coupling)
+    {
+        coupling = null;
+        GraphScope main = graph.Main;
+        for (int step = 0; step < 16; step++)
+        {
+            NodeProto? producer = main.Graph.Node.FirstOrDefault(n => n.Output.Contains(tensor));
+            if (producer is null || !ModelGraph.IsDefaultDomain(producer.Domain))
+            {
+                return "does not come from a Conv of the main graph";
+            }
+
+            bool constantOperand = Binary.Contains(producer.OpType) && producer.Input.Count == 2 && main.FindConstant(producer.Input[1])?.Value is { } v && TensorData.ElementCount(v) == 1;
+            if (Elementwise.Contains(producer.OpType) || producer.OpType == "BatchNormalization" || constantOperand)
+            {
+                tensor = producer.Input[0];
+                continue;
+            }
+
+            if (producer.OpType != "Conv" || ModelGraph.GetInt(producer, "group", 1) != 1)
+            {
+                return $"comes from {producer.OpType} {MagnitudePruningWeight.NodeLabel(producer)}, not from a group-1 Conv whose outputs could follow";
+            }
+
+            MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, new GraphNode(main, producer), out string? why);
+            if (weight is null || weight.Nodes.Count != 1 || weight.Rows != channels)
+            {
+                return $"comes from Conv {MagnitudePruningWeight.NodeLabel(producer)}, whose weight {why ?? $"is shared or has {weight?.Rows} outputs, not {channels}"}";
+            }
+
+            (ConstantTensor, int)? bias = null;
+            if (producer.Input.Count > 2 && producer.Input[2].Length > 0)
+            {
+                bias = ChannelVector(graph, producer, 2, rank: 1, axis: 0, channels);
+                if (bias is null)
+                {
+                    return $"comes from Conv {MagnitudePruningWeight.NodeLabel(producer)}, whose bias is not a per-output constant read only there";
+                }
+            }
+
+            coupling = new StructuredPruningCoupling(producer, weight, bias);
+            return null;
+        }
+
+        return "is too many operators away from a Conv";
     }
 
     /// <summary>The constant at input <paramref name="input"/> of <paramref name="node"/> when it has exactly <paramref name="channels"/> elements on one axis and is read only there.</summary>

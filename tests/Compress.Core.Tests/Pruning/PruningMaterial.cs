@@ -11,7 +11,12 @@ namespace Compress.Core.Tests.Pruning;
 /// <summary>Shared models and data for the pruning tests, and measurements taken independently of the passes.</summary>
 internal static class PruningMaterial
 {
-    public static string DataPrefix(string model) => model == "digits-mlp" ? "digits" : "fashion";
+    public static string DataPrefix(string model) => model switch
+    {
+        "digits-mlp" => "digits",
+        "ocr-cls" => "cls",
+        _ => "fashion",
+    };
 
     public static CalibrationDataSet Calibration(ModelProto model, string name, int? samples = null) =>
         CalibrationDataSet.Open([SharedMaterial.DataPath($"{DataPrefix(name)}_calib_x.npy")], model, samples);
