@@ -29,12 +29,15 @@ internal static class TakenBranchInliner
                 break;
             }
 
-            Dictionary<NodeProto, (bool SeenTrue, bool SeenFalse)> seen = ObserveConditions(copy, ifs, data, options, createSession);
+            var fedInputs = new HashSet<string>(data.InputNames, StringComparer.Ordinal);
+            List<BranchWatch> watches = [.. ifs.Select(n => new BranchWatch(n, n.Input[0], fedInputs.Contains(n.Input[0])))];
+            ObserveConditions(copy, watches, data, options, createSession);
             int inlined = 0;
-            foreach (NodeProto node in ifs)
+            foreach (BranchWatch watch in watches)
             {
-                (bool seenTrue, bool seenFalse) = seen[node];
-                if (seenTrue == seenFalse)
+                NodeProto node = watch.Node;
+                bool seenTrue = watch.SeenTrue;
+                if (seenTrue == watch.SeenFalse)
                 {
                     continue; // both branches ran (or no batch at all): neither can stand for the If.
                 }
@@ -64,33 +67,30 @@ internal static class TakenBranchInliner
 
     private static bool IsIf(NodeProto node) => node.OpType == "If" && Onnx.ModelGraph.IsDefaultDomain(node.Domain) && node.Input.Count == 1;
 
-    /// <summary>Runs the data once with every If condition exposed as an output and records the values each took.</summary>
-    private static Dictionary<NodeProto, (bool, bool)> ObserveConditions(
-        ModelProto copy, List<NodeProto> ifs, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, InferenceSession> createSession)
+    /// <summary>Runs the data once with every If condition exposed as an output and lets each watch see the values it took.</summary>
+    private static void ObserveConditions(
+        ModelProto copy, List<BranchWatch> watches, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, InferenceSession> createSession)
     {
-        var seen = ifs.ToDictionary(n => n, _ => (false, false));
-        var fedInputs = new HashSet<string>(data.InputNames, StringComparer.Ordinal);
+        List<string> conditions = [.. watches.Where(w => !w.ConditionIsGraphInput).Select(w => w.Condition).Distinct(StringComparer.Ordinal)];
         ModelProto probe = copy.Clone();
         var outputs = new HashSet<string>(probe.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
-        List<string> conditions = [.. ifs.Select(n => n.Input[0]).Where(c => !fedInputs.Contains(c)).Distinct(StringComparer.Ordinal)];
         foreach (string condition in conditions.Where(outputs.Add))
         {
             probe.Graph.Output.Add(new ValueInfoProto { Name = condition });
         }
 
-        using InferenceSession session = createSession(probe);
+        using InferenceSession? session = conditions.Count > 0 ? createSession(probe) : null;
         using var runOptions = new RunOptions();
-        var values = new Dictionary<string, (bool True, bool False)>(StringComparer.Ordinal);
         foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
         {
             using (batch)
             {
-                foreach (string name in ifs.Select(n => n.Input[0]).Where(fedInputs.Contains))
+                foreach (BranchWatch watch in watches.Where(w => w.ConditionIsGraphInput))
                 {
-                    Observe(values, name, batch[name].GetTensorDataAsSpan<bool>());
+                    watch.Observe(batch[watch.Condition].GetTensorDataAsSpan<bool>());
                 }
 
-                if (conditions.Count == 0)
+                if (session is null)
                 {
                     continue;
                 }
@@ -109,30 +109,14 @@ internal static class TakenBranchInliner
                 {
                     for (int i = 0; i < conditions.Count; i++)
                     {
-                        Observe(values, conditions[i], results[i].GetTensorDataAsSpan<bool>());
+                        foreach (BranchWatch watch in watches.Where(w => !w.ConditionIsGraphInput && w.Condition == conditions[i]))
+                        {
+                            watch.Observe(results[i].GetTensorDataAsSpan<bool>());
+                        }
                     }
                 }
             }
         }
-
-        foreach (NodeProto node in ifs)
-        {
-            seen[node] = values.TryGetValue(node.Input[0], out (bool True, bool False) v) ? v : (false, false);
-        }
-
-        return seen;
-    }
-
-    private static void Observe(Dictionary<string, (bool True, bool False)> values, string name, ReadOnlySpan<bool> data)
-    {
-        (bool t, bool f) = values.GetValueOrDefault(name);
-        foreach (bool b in data)
-        {
-            t |= b;
-            f |= !b;
-        }
-
-        values[name] = (t, f);
     }
 
     /// <summary>

@@ -38,8 +38,8 @@ public sealed class BinaryOutputEvaluationTests
         NpzArchive test = NpzArchive.Load(SharedMaterial.DataPath("vad_test.npz"));
         long[] labels = NpyArray.Load(SharedMaterial.DataPath("vad_test_y.npy")).ToInt64Array();
         ModelProto written = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(workspace.Output, "vad.onnx")));
-        double floatAccuracy = FrameAccuracy(StaticQuantizationSileroTests.Probabilities(SharedMaterial.LoadModel("silero-vad-v4"), test), labels);
-        double quantAccuracy = FrameAccuracy(StaticQuantizationSileroTests.Probabilities(written, test), labels);
+        double floatAccuracy = SharedModelRunner.FrameAccuracy(SharedModelRunner.SileroProbabilities(SharedMaterial.LoadModel("silero-vad-v4"), test, batch: 1000), labels);
+        double quantAccuracy = SharedModelRunner.FrameAccuracy(SharedModelRunner.SileroProbabilities(written, test, batch: 1000), labels);
         TestContext.Out.WriteLine($"silero dynamic int8: frame accuracy fp32 {evaluation.Before:F4} int8 {evaluation.After:F4} (independent count {floatAccuracy:F4} / {quantAccuracy:F4})");
 
         Assert.That(floatAccuracy, Is.EqualTo(0.974).Within(1e-9), "../shared/README.md's fp32 baseline");
@@ -48,8 +48,6 @@ public sealed class BinaryOutputEvaluationTests
         Assert.That(evaluation.Classes, Is.EqualTo(2));
         Assert.That(evaluation.After, Is.GreaterThanOrEqualTo(evaluation.Before - 0.005));
     }
-
-    private static double FrameAccuracy(float[] p, long[] labels) => p.Zip(labels).Count(x => (x.First >= 0.5f ? 1 : 0) == x.Second) / (double)labels.Length;
 
     private sealed class EvaluationReportView(Core.Evaluation.EvaluationReport report)
     {

@@ -55,6 +55,30 @@ internal static class SharedModelRunner
         return [.. result];
     }
 
+    /// <summary>Silero's metric: the share of steps whose decision (p ≥ 0.5 is speech) matches the label.</summary>
+    public static double FrameAccuracy(float[] probabilities, long[] labels) =>
+        probabilities.Zip(labels).Count(p => (p.First >= 0.5f ? 1 : 0) == p.Second) / (double)labels.Length;
+
+    /// <summary>The PP-OCRv4 detector's text masks (probability > 0.3), one per 3x640x640 page.</summary>
+    public static bool[][] OcrDetTextMasks(ModelProto model, float[] pages)
+    {
+        const int pageSize = 3 * 640 * 640;
+        using InferenceSession session = OrtRunner.CreateSession(model.ToByteArray(), null);
+        var masks = new List<bool[]>();
+        for (int offset = 0; offset < pages.Length; offset += pageSize)
+        {
+            float[] page = pages.AsSpan(offset, pageSize).ToArray();
+            float[] map = OrtRunner.Run(session, new Dictionary<string, (float[], long[])> { ["x"] = (page, [1, 3, 640, 640]) }, "sigmoid_0.tmp_0");
+            masks.Add([.. map.Select(p => p > 0.3f)]);
+        }
+
+        return [.. masks];
+    }
+
+    /// <summary>Intersection over union of two masks, page by page.</summary>
+    public static double[] Iou(bool[][] a, bool[][] b) =>
+        [.. a.Zip(b, (f, q) => f.Zip(q).Count(p => p.First && p.Second) / (double)Math.Max(1, f.Zip(q).Count(p => p.First || p.Second)))];
+
     public static double Accuracy(int[] predicted, long[] labels) => predicted.Zip(labels).Count(p => p.First == p.Second) / (double)predicted.Length;
 
     public static float[] Slice(NpyArray array, long start, long count) =>

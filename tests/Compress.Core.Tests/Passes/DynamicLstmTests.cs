@@ -98,7 +98,7 @@ public class DynamicLstmTests
         ModelProto model = SharedMaterial.LoadModel("silero-vad-v4");
         NpzArchive data = NpzArchive.Load(SharedMaterial.DataPath("vad_test.npz"));
         long[] labels = NpyArray.Load(SharedMaterial.DataPath("vad_test_y.npy")).ToInt64Array();
-        double floatAccuracy = FrameAccuracy(SharedModelRunner.SileroProbabilities(model, data), labels);
+        double floatAccuracy = SharedModelRunner.FrameAccuracy(SharedModelRunner.SileroProbabilities(model, data), labels);
 
         PassReport report = DynamicQuantization.Run(model, new DynamicQuantizationOptions { OpTypesToQuantize = ["LSTM"] });
 
@@ -117,13 +117,10 @@ public class DynamicLstmTests
         }
 
         Assert.That(graph.Graphs.SelectMany(g => g.Graph.Initializer).Count(t => t.DataType == (int)TensorProto.Types.DataType.Float && t.Dims.SequenceEqual(new long[] { 1, 256, 64 })), Is.Zero, "float W/R removed");
-        double quantAccuracy = FrameAccuracy(SharedModelRunner.SileroProbabilities(model, data), labels);
+        double quantAccuracy = SharedModelRunner.FrameAccuracy(SharedModelRunner.SileroProbabilities(model, data), labels);
         TestContext.Out.WriteLine($"silero LSTM dynamic int8: frame accuracy fp32 {floatAccuracy:F4} int8 {quantAccuracy:F4}");
         Assert.That(Math.Abs(quantAccuracy - floatAccuracy), Is.LessThanOrEqualTo(0.01));
     }
-
-    private static double FrameAccuracy(float[] probabilities, long[] labels) =>
-        probabilities.Zip(labels).Count(p => (p.First >= 0.5f ? 1 : 0) == p.Second) / (double)labels.Length;
 
     private static TensorProto Initializer(ModelProto model, string name) => model.Graph.Initializer.Single(t => t.Name == name);
 }

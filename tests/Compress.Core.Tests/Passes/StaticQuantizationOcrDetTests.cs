@@ -54,9 +54,9 @@ public class StaticQuantizationOcrDetTests
         ModelProto original = SharedMaterial.LoadModel("ocr-det");
         ModelProto quantized = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(workspace.Output, "det.onnx")));
         float[] pages = NpyArray.Load(SharedMaterial.DataPath("det_test_x.npy")).ToSingleArray();
-        bool[][] floatMasks = TextMasks(original, pages);
-        bool[][] quantMasks = TextMasks(quantized, pages);
-        double[] iou = floatMasks.Zip(quantMasks, (f, q) => f.Zip(q).Count(p => p.First && p.Second) / (double)f.Zip(q).Count(p => p.First || p.Second)).ToArray();
+        bool[][] floatMasks = SharedModelRunner.OcrDetTextMasks(original, pages);
+        bool[][] quantMasks = SharedModelRunner.OcrDetTextMasks(quantized, pages);
+        double[] iou = SharedModelRunner.Iou(floatMasks, quantMasks);
         Dictionary<string, int> ops = StaticFusion.OptimizedOpCounts(quantized);
         string summary = string.Join(", ", ops.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         TestContext.Out.WriteLine($"ocr-det static (recipe: {withRecipe}): IoU {string.Join(" / ", iou.Select(v => v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}; {new FileInfo(Path.Combine(workspace.Output, "det.onnx")).Length} bytes; optimized: {summary}");
@@ -71,20 +71,5 @@ public class StaticQuantizationOcrDetTests
             // Documents why the recipe exists: plain MinMax per-tensor ranges lose a quarter of the text.
             Assert.That(iou, Has.Some.LessThan(0.9));
         }
-    }
-
-    private static bool[][] TextMasks(ModelProto model, float[] pages)
-    {
-        const int pageSize = 3 * 640 * 640;
-        using InferenceSession session = OrtRunner.CreateSession(model.ToByteArray(), null);
-        var masks = new List<bool[]>();
-        for (int offset = 0; offset < pages.Length; offset += pageSize)
-        {
-            float[] page = pages.AsSpan(offset, pageSize).ToArray();
-            float[] map = OrtRunner.Run(session, new Dictionary<string, (float[], long[])> { ["x"] = (page, [1, 3, 640, 640]) }, "sigmoid_0.tmp_0");
-            masks.Add(map.Select(p => p > 0.3f).ToArray());
-        }
-
-        return masks.ToArray();
     }
 }

@@ -57,10 +57,10 @@ public class StaticQuantizationSileroTests
 
         NpzArchive test = NpzArchive.Load(SharedMaterial.DataPath("vad_test.npz"));
         long[] labels = NpyArray.Load(SharedMaterial.DataPath("vad_test_y.npy")).ToInt64Array();
-        float[] floatP = Probabilities(original, test);
-        float[] quantP = Probabilities(quantized, test);
-        double floatAccuracy = FrameAccuracy(floatP, labels);
-        double quantAccuracy = FrameAccuracy(quantP, labels);
+        float[] floatP = SharedModelRunner.SileroProbabilities(original, test);
+        float[] quantP = SharedModelRunner.SileroProbabilities(quantized, test);
+        double floatAccuracy = SharedModelRunner.FrameAccuracy(floatP, labels);
+        double quantAccuracy = SharedModelRunner.FrameAccuracy(quantP, labels);
         double agreement = floatP.Zip(quantP).Count(p => p.First >= 0.5f == p.Second >= 0.5f) / (double)floatP.Length;
         TestContext.Out.WriteLine($"silero static: frame accuracy fp32 {floatAccuracy:F4} int8 {quantAccuracy:F4}, decision agreement {agreement:P2}; QuantizeLinear per graph {string.Join(", ", quantizeLinearPerBranch)}; optimized: {summary}");
 
@@ -70,38 +70,4 @@ public class StaticQuantizationSileroTests
         Assert.That(quantAccuracy, Is.GreaterThanOrEqualTo(floatAccuracy - maxDrop));
         Assert.That(agreement, Is.GreaterThanOrEqualTo(minAgreement));
     }
-
-    /// <summary>Speech probability of every test step, in one batch (h/c stacked on axis 1).</summary>
-    internal static float[] Probabilities(ModelProto model, NpzArchive data)
-    {
-        float[] input = data["input"].ToSingleArray();
-        int n = input.Length / 1536;
-        float[] h = StateBatch(data["h"].ToSingleArray(), n);
-        float[] c = StateBatch(data["c"].ToSingleArray(), n);
-        using InferenceSession session = OrtRunner.CreateSession(model.ToByteArray(), null);
-        using var inputValue = OrtValue.CreateTensorValueFromMemory(input, [n, 1536]);
-        using var sr = OrtValue.CreateTensorValueFromMemory(new long[] { 16000 }, []);
-        using var hValue = OrtValue.CreateTensorValueFromMemory(h, [2, n, 64]);
-        using var cValue = OrtValue.CreateTensorValueFromMemory(c, [2, n, 64]);
-        using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, ["input", "sr", "h", "c"], [inputValue, sr, hValue, cValue], ["output"]);
-        return MemoryMarshal.Cast<byte, float>(outputs[0].GetTensorDataAsSpan<byte>()).ToArray();
-    }
-
-    /// <summary>The file stores states as [N, 2, 64]; the model takes [2, N, 64].</summary>
-    private static float[] StateBatch(float[] rows, int n)
-    {
-        var batch = new float[rows.Length];
-        for (int i = 0; i < n; i++)
-        {
-            for (int layer = 0; layer < 2; layer++)
-            {
-                rows.AsSpan(((i * 2) + layer) * 64, 64).CopyTo(batch.AsSpan(((layer * n) + i) * 64, 64));
-            }
-        }
-
-        return batch;
-    }
-
-    private static double FrameAccuracy(float[] p, long[] labels) => p.Zip(labels).Count(x => (x.First >= 0.5f ? 1 : 0) == x.Second) / (double)labels.Length;
 }

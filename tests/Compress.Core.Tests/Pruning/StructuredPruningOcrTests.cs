@@ -60,31 +60,13 @@ public class StructuredPruningOcrTests
         Assert.That(report.Count("layers_pruned"), Is.EqualTo(23));
         Assert.That(report.Notes.Count(n => n.Contains("through depthwise", StringComparison.Ordinal)), Is.EqualTo(13));
         float[] pages = NpyArray.Load(SharedMaterial.DataPath("det_test_x.npy")).ToSingleArray();
-        bool[][] reference = TextMasks(original, pages);
-        double[] prunedIou = Iou(reference, TextMasks(model, pages));
+        bool[][] reference = SharedModelRunner.OcrDetTextMasks(original, pages);
+        double[] prunedIou = SharedModelRunner.Iou(reference, SharedModelRunner.OcrDetTextMasks(model, pages));
         CalibrationDataSet data = CalibrationDataSet.Open([SharedMaterial.DataPath("det_calib_x.npy")], model, null);
         Reconstruction.Reconstruct(model, ReconstructionTeacher.Of(model)!, data, new ReconstructionOptions());
-        double[] refitIou = Iou(reference, TextMasks(model, pages));
+        double[] refitIou = SharedModelRunner.Iou(reference, SharedModelRunner.OcrDetTextMasks(model, pages));
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ocr-det structured 25%: {report.Count("layers_pruned")} layers pruned, {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU pruned {string.Join(" / ", prunedIou.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}, + reconstruction {string.Join(" / ", refitIou.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}"));
         Assert.That(refitIou.Zip(prunedIou).All(p => p.First > p.Second + 0.3), Is.True, "reconstruction brings the masks back from nothing");
-    }
-
-    private static double[] Iou(bool[][] a, bool[][] b) =>
-        [.. a.Zip(b, (f, q) => f.Zip(q).Count(p => p.First && p.Second) / (double)Math.Max(1, f.Zip(q).Count(p => p.First || p.Second)))];
-
-    private static bool[][] TextMasks(ModelProto model, float[] pages)
-    {
-        const int pageSize = 3 * 640 * 640;
-        using InferenceSession session = OrtRunner.CreateSession(model.ToByteArray(), null);
-        var masks = new List<bool[]>();
-        for (int offset = 0; offset < pages.Length; offset += pageSize)
-        {
-            float[] page = pages.AsSpan(offset, pageSize).ToArray();
-            float[] map = OrtRunner.Run(session, new Dictionary<string, (float[], long[])> { ["x"] = (page, [1, 3, 640, 640]) }, "sigmoid_0.tmp_0");
-            masks.Add([.. map.Select(p => p > 0.3f)]);
-        }
-
-        return [.. masks];
     }
 }
