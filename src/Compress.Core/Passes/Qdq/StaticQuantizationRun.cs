@@ -20,7 +20,8 @@ internal sealed class StaticQuantizationRun(
     private bool _sixteenBitNoted;
     private readonly HashSet<NodeProto> _selectedNodes = new(ReferenceEqualityComparer.Instance);
     private long _zeroWeightsAdded;
-    private readonly Dictionary<string, TensorRange> _paddedRanges = new(StringComparer.Ordinal);
+    // Calibrated ranges plus those of tensors this run creates (zero-padded Conv inputs).
+    private readonly Dictionary<string, TensorRange> _ranges = new(ranges, StringComparer.Ordinal);
     private readonly Dictionary<string, (string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
     private readonly Dictionary<(GraphScope Scope, string Key), string> _weightDequantized = [];
     private readonly List<ConstantTensor> _replacedConstants = [];
@@ -323,12 +324,12 @@ internal sealed class StaticQuantizationRun(
             return $"input '{name}' comes from an outer scope";
         }
 
-        return ranges.ContainsKey(name) ? null : $"no calibration range for '{name}'";
+        return _ranges.ContainsKey(name) ? null : $"no calibration range for '{name}'";
     }
 
     private string? RequireOutputRange(NodeProto node)
     {
-        string? missing = node.Output.FirstOrDefault(o => o.Length > 0 && !ranges.ContainsKey(o));
+        string? missing = node.Output.FirstOrDefault(o => o.Length > 0 && !_ranges.ContainsKey(o));
         return missing is null ? null : $"no calibration range for '{missing}'";
     }
 
@@ -374,13 +375,13 @@ internal sealed class StaticQuantizationRun(
     {
         (GraphScope scope, NodeProto node) = candidate;
         string original = node.Input[0];
-        if (!(_paddedRanges.TryGetValue(original, out TensorRange range) || ranges.TryGetValue(original, out range))
+        if (!_ranges.TryGetValue(original, out TensorRange range)
             || InputChannelPadding.TryPad(graph, scope, node) is not { } padded)
         {
             return;
         }
 
-        _paddedRanges[padded.Input] = range;
+        _ranges[padded.Input] = range;
         _zeroWeightsAdded += padded.ZeroWeights;
         report.AddNote($"{Label(node)}: input channels padded to 4 with zeros (ORT's int8 Conv kernel is much faster with 4)");
         Remember(scope.FindConstant(node.Input[1])!);
@@ -470,7 +471,7 @@ internal sealed class StaticQuantizationRun(
         }
         else
         {
-            TensorRange range = _paddedRanges.TryGetValue(name, out TensorRange padded) ? padded : ranges[name];
+            TensorRange range = _ranges[name];
             parameters = QuantParameters.Compute(range.Min, range.Max, plan.Type, options.ActivationSymmetric, false, options.MinimumRealRange);
         }
 
