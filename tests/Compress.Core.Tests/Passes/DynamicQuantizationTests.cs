@@ -47,24 +47,24 @@ public class DynamicQuantizationTests
 
         DynamicQuantization.Run(model, new DynamicQuantizationOptions { PerChannel = perChannel, ReduceRange = reduceRange, WeightType = type });
 
-        (TensorProto w, TensorProto scale, TensorProto zeroPoint) = QuantizedModelProbe.QuantizedWeights(model).Single();
+        (TensorProto w, TensorProto scale, TensorProto? zeroPoint) = QuantizedModelProbe.QuantizedWeights(model).Single();
         long[] expectedParamDims = perChannel ? [TinyModels.N] : [];
         Assert.That(scale.Dims, Is.EqualTo(expectedParamDims));
-        Assert.That(zeroPoint.Dims, Is.EqualTo(expectedParamDims));
         Assert.That(scale.DataType, Is.EqualTo((int)TensorProto.Types.DataType.Float));
         var intType = type == QuantType.QInt8 ? TensorProto.Types.DataType.Int8 : TensorProto.Types.DataType.Uint8;
         Assert.That(w.DataType, Is.EqualTo((int)intType));
-        Assert.That(zeroPoint.DataType, Is.EqualTo((int)intType));
         Assert.That(w.Dims, Is.EqualTo(new long[] { TinyModels.K, TinyModels.N }));
         int[] q = TensorData.ReadInt32s(w);
-        int[] zp = TensorData.ReadInt32s(zeroPoint);
         if (type == QuantType.QInt8)
         {
-            Assert.That(zp, Is.All.Zero, "int8 weights are symmetric");
+            Assert.That(zeroPoint, Is.Null, "int8 weights are symmetric: zero point 0 is the operators' default and is not written");
             Assert.That(q, Is.All.InRange(reduceRange ? -64 : -128, reduceRange ? 63 : 127));
         }
         else
         {
+            Assert.That(zeroPoint, Is.Not.Null);
+            Assert.That(zeroPoint!.Dims, Is.EqualTo(expectedParamDims));
+            Assert.That(zeroPoint.DataType, Is.EqualTo((int)intType));
             Assert.That(q, Is.All.InRange(0, reduceRange ? 127 : 255));
         }
 
@@ -198,7 +198,7 @@ public class DynamicQuantizationTests
 
         Assert.That(report.NodesQuantized, Is.EqualTo(2));
         Assert.That(report.WeightsQuantized, Is.EqualTo(1));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_quantized", "W_scale", "W_zero_point" }));
+        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_quantized", "W_scale" }));
         float[] actual = OrtRunner.Run(model, "X", Input, [Rows, TinyModels.K]);
         // Two chained 8-bit products: a relative L2 error of a few percent at most (measured ~0.5 %).
         Assert.That(RelativeL2(actual, expected), Is.LessThan(0.03));
@@ -236,8 +236,8 @@ public class DynamicQuantizationTests
         GraphProto elseBranch = model.Graph.Node[0].Attribute.Single(a => a.Name == "else_branch").G;
         Assert.That(thenBranch.Node.Select(n => n.OpType), Does.Contain("MatMulInteger").And.No.Contain("MatMul"));
         Assert.That(elseBranch.Node.Select(n => n.OpType), Does.Contain("MatMulInteger").And.No.Contain("MatMul"));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_outer_quantized", "W_outer_scale", "W_outer_zero_point" }), "outer weight quantized where it lives");
-        Assert.That(elseBranch.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_local_quantized", "W_local_scale", "W_local_zero_point" }));
+        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_outer_quantized", "W_outer_scale" }), "outer weight quantized where it lives");
+        Assert.That(elseBranch.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_local_quantized", "W_local_scale" }));
         Assert.That(RelativeL2(RunIf(model, x, true), thenExpected), Is.LessThan(0.02));
         Assert.That(RelativeL2(RunIf(model, x, false), elseExpected), Is.LessThan(0.02));
     }

@@ -6,11 +6,14 @@ namespace Compress.Core.Tests.Passes;
 /// <summary>Reads the integer tensors a quantized node uses and derives the worst-case error bound.</summary>
 internal static class QuantizedModelProbe
 {
-    /// <summary>(weight, scale, zero point) tensors read by the integer node that replaced a MatMul/Gemm, for each such node.</summary>
-    public static List<(TensorProto Weight, TensorProto Scale, TensorProto ZeroPoint)> QuantizedWeights(ModelProto model)
+    /// <summary>
+    /// (weight, scale, zero point) tensors read by the integer node that replaced a MatMul/Gemm, for each such node;
+    /// the zero point is null when the node has none (all zero, the operators' default).
+    /// </summary>
+    public static List<(TensorProto Weight, TensorProto Scale, TensorProto? ZeroPoint)> QuantizedWeights(ModelProto model)
     {
         var graph = new ModelGraph(model);
-        var result = new List<(TensorProto, TensorProto, TensorProto)>();
+        var result = new List<(TensorProto, TensorProto, TensorProto?)>();
         foreach (GraphNode gn in graph.AllNodes())
         {
             NodeProto node = gn.Node;
@@ -18,11 +21,11 @@ internal static class QuantizedModelProbe
             {
                 NodeProto dql = gn.Graph.Producer(node.Input[0])!;
                 NodeProto scaleMul = gn.Graph.Consumers(dql.Output[1]).Single(n => n.OpType == "Mul");
-                result.Add((Value(gn.Graph, node.Input[1]), Value(gn.Graph, scaleMul.Input[1]), Value(gn.Graph, node.Input[3])));
+                result.Add((Value(gn.Graph, node.Input[1]), Value(gn.Graph, scaleMul.Input[1]), OptionalValue(gn.Graph, node, 3)));
             }
             else if (node.OpType == "DynamicQuantizeMatMul")
             {
-                result.Add((Value(gn.Graph, node.Input[1]), Value(gn.Graph, node.Input[2]), Value(gn.Graph, node.Input[3])));
+                result.Add((Value(gn.Graph, node.Input[1]), Value(gn.Graph, node.Input[2]), OptionalValue(gn.Graph, node, 3)));
             }
         }
 
@@ -58,6 +61,9 @@ internal static class QuantizedModelProbe
 
         return bound;
     }
+
+    private static TensorProto? OptionalValue(GraphScope scope, NodeProto node, int input) =>
+        node.Input.Count > input && node.Input[input].Length > 0 ? Value(scope, node.Input[input]) : null;
 
     private static TensorProto Value(GraphScope scope, string name) =>
         scope.FindConstant(name)?.Value ?? throw new AssertionException($"'{name}' is not a constant");

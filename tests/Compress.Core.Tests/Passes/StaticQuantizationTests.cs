@@ -80,6 +80,7 @@ public class StaticQuantizationTests
         NodeProto biasDq = Producer(model, conv.Input[2]);
         TensorProto bq = Initializer(model, biasDq.Input[0]);
         Assert.That((TensorProto.Types.DataType)bq.DataType, Is.EqualTo(TensorProto.Types.DataType.Int32));
+        Assert.That(biasDq.Input, Has.Count.EqualTo(2), "the bias zero point is DequantizeLinear's default 0, not written");
         int[] biasValues = TensorData.ReadInt32s(bq);
         float[] biasScales = TensorData.ReadFloats(Initializer(model, biasDq.Input[1]));
         for (int f = 0; f < Filters; f++)

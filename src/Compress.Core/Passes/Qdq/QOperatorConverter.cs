@@ -74,7 +74,7 @@ internal static class QOperatorConverter
                 var inputs = new List<string> { x[0], x[1], x[2], w[0], w[1], w[2], ys, yz };
                 if (node.OpType == "Conv" && node.Input.Count > 2 && node.Input[2].Length > 0)
                 {
-                    if (Dq(scope, node.Input[2]) is not { } b || !IsInt32(scope, b[0]))
+                    if (Dq(scope, node.Input[2], isBias: true) is not { } b || !IsInt32(scope, b[0]))
                     {
                         return null;
                     }
@@ -98,7 +98,7 @@ internal static class QOperatorConverter
                 var inputs = new List<string> { a[0], a[1], a[2], b[0], b[1], b[2] };
                 if (node.Input.Count > 2 && node.Input[2].Length > 0)
                 {
-                    if (Dq(scope, node.Input[2]) is not { } c || !IsInt32(scope, c[0]))
+                    if (Dq(scope, node.Input[2], isBias: true) is not { } c || !IsInt32(scope, c[0]))
                     {
                         return null;
                     }
@@ -178,16 +178,19 @@ internal static class QOperatorConverter
         }
     }
 
-    /// <summary>(quantized, scale, zero point) of the DequantizeLinear producing <paramref name="name"/>, or null.</summary>
-    private static string[]? Dq(GraphScope scope, string name)
+    /// <summary>
+    /// (quantized, scale, zero point) of the DequantizeLinear producing <paramref name="name"/>, or null.
+    /// A bias DequantizeLinear has no zero point (QDQ omits the default 0); only its quantized input is used.
+    /// </summary>
+    private static string[]? Dq(GraphScope scope, string name, bool isBias = false)
     {
         NodeProto? producer = scope.Producer(name);
-        if (producer is not { OpType: "DequantizeLinear" } || producer.Input.Count < 3)
+        if (producer is not { OpType: "DequantizeLinear" } || producer.Input.Count < (isBias ? 2 : 3))
         {
             return null;
         }
 
-        return [producer.Input[0], producer.Input[1], producer.Input[2]];
+        return [producer.Input[0], producer.Input[1], producer.Input.Count > 2 ? producer.Input[2] : string.Empty];
     }
 
     private static NodeProto? SoleQuantizeConsumer(ModelGraph graph, GraphScope scope, string name)
