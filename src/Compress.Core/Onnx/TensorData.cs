@@ -207,6 +207,18 @@ public static class TensorData
     public static TensorProto CreateFloat(string name, ReadOnlySpan<long> dims, ReadOnlySpan<float> values) =>
         Create(name, dims, TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values));
 
+    /// <summary>A float16 tensor holding <paramref name="values"/> rounded to nearest float16.</summary>
+    public static TensorProto CreateFloat16(string name, ReadOnlySpan<long> dims, ReadOnlySpan<float> values)
+    {
+        var halves = new Half[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            halves[i] = (Half)values[i];
+        }
+
+        return Create(name, dims, TensorProto.Types.DataType.Float16, MemoryMarshal.AsBytes(halves.AsSpan()));
+    }
+
     public static TensorProto CreateInt8(string name, ReadOnlySpan<long> dims, ReadOnlySpan<sbyte> values) =>
         Create(name, dims, TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(values));
 

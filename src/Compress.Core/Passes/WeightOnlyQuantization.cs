@@ -16,6 +16,8 @@ namespace Compress.Core.Passes;
 /// <remarks>
 /// Gemm (transA = 0) becomes MatMulNBits followed by an Add of beta·C; alpha is folded into the
 /// weight before quantization and transB = 1 weights are already in MatMulNBits' [N,K] order.
+/// Conv, when listed, keeps computing in float with its weight stored int8 per channel behind a
+/// DequantizeLinear, so a CNN's file shrinks too.
 /// </remarks>
 public static class WeightOnlyQuantization
 {
@@ -41,13 +43,19 @@ public static class WeightOnlyQuantization
         foreach (GraphNode candidate in graph.AllNodes().ToList())
         {
             NodeProto node = candidate.Node;
-            if (!ModelGraph.IsDefaultDomain(node.Domain) || node.OpType is not ("MatMul" or "Gemm"))
+            if (!ModelGraph.IsDefaultDomain(node.Domain) || node.OpType is not ("MatMul" or "Gemm" or "Conv"))
+            {
+                continue;
+            }
+
+            // Conv is opt-in: listing every Conv of a CNN nobody asked about as "not selected" would bury the report.
+            if (node.OpType == "Conv" && !options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal))
             {
                 continue;
             }
 
             candidates++;
-            string? reason = SelectionReason(node, options) ?? state.TryQuantize(candidate);
+            string? reason = SelectionReason(node, options) ?? (node.OpType == "Conv" ? state.TryQuantizeConv(candidate) : state.TryQuantize(candidate));
             if (reason is not null)
             {
                 report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
@@ -69,15 +77,21 @@ public static class WeightOnlyQuantization
 
         if (report.NodesQuantized > 0)
         {
-            if (graph.EnsureOpset(ModelGraph.MicrosoftDomain, 1))
+            if (report.NodesQuantized > state.ConvWeights && graph.EnsureOpset(ModelGraph.MicrosoftDomain, 1))
             {
                 report.AddNote("added opset import com.microsoft version 1 for MatMulNBits");
             }
 
             string accuracy = options.AccuracyLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $", accuracy_level {level}") : string.Empty;
+            string half = options.ScaleType == WeightScaleType.Float16 ? " (float16 scales: MatMulNBits computes in float16 between Casts)" : string.Empty;
             report.AddNote(string.Create(
                 CultureInfo.InvariantCulture,
-                $"weights {options.Bits}-bit {(options.Symmetric ? "symmetric" : "asymmetric")} in blocks of {options.BlockSize} along K{accuracy}; activations stay float"));
+                $"weights {options.Bits}-bit {(options.Symmetric ? "symmetric" : "asymmetric")} in blocks of {options.BlockSize} along K{accuracy}; activations stay float{half}"));
+            if (state.ConvWeights > 0)
+            {
+                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.ConvWeights} Conv weight(s) stored int8 per output channel (DequantizeLinear, axis 0); Conv computes in float"));
+            }
+
             if (state.PaddedWeights > 0)
             {
                 report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.PaddedWeights} weight(s) with K not a multiple of {options.BlockSize}: last block padded"));
@@ -115,6 +129,11 @@ public static class WeightOnlyQuantization
     {
         private readonly Dictionary<string, QuantizedWeight> _cache = new(StringComparer.Ordinal);
         private readonly List<ConstantTensor> _replaced = [];
+        private readonly Dictionary<(GraphScope Scope, string Input), string> _halfInputs = [];
+        private readonly Dictionary<string, (string Quantized, string Scale)> _convWeights = new(StringComparer.Ordinal);
+
+        /// <summary>Conv nodes whose weight became int8 behind a DequantizeLinear.</summary>
+        public int ConvWeights { get; private set; }
 
         /// <summary>Float constants that quantized nodes stopped reading (removal candidates, first-seen order).</summary>
         public IReadOnlyList<ConstantTensor> ReplacedConstants => _replaced;
@@ -153,14 +172,17 @@ public static class WeightOnlyQuantization
             string? bias = biasName is null ? null : PrepareBias(scope, stem, biasName, beta, nodes);
             string matMulOut = bias is null ? output : graph.UniqueName(stem + "_MatMulNBits_out");
 
-            var inputs = new List<string> { node.Input[0], q.Weight, q.Scales };
+            bool half = options.ScaleType == WeightScaleType.Float16;
+            string a = half ? HalfInput(scope, node, node.Input[0], nodes) : node.Input[0];
+            string nbitsOut = half ? graph.UniqueName(stem + "_MatMulNBits_half") : matMulOut;
+            var inputs = new List<string> { a, q.Weight, q.Scales };
             if (q.ZeroPoints is not null)
             {
                 inputs.Add(q.ZeroPoints);
             }
 
             string name = graph.UniqueName(node.Name.Length > 0 ? $"{node.Name}_Q{options.Bits}" : $"{output}_MatMulNBits");
-            NodeProto matMul = graph.CreateNode(MatMulNBitsOp, name, inputs, [matMulOut], ModelGraph.MicrosoftDomain);
+            NodeProto matMul = graph.CreateNode(MatMulNBitsOp, name, inputs, [nbitsOut], ModelGraph.MicrosoftDomain);
             matMul.Attribute.Add(IntAttribute("K", q.K));
             matMul.Attribute.Add(IntAttribute("N", q.N));
             matMul.Attribute.Add(IntAttribute("bits", options.Bits));
@@ -171,6 +193,11 @@ public static class WeightOnlyQuantization
             }
 
             nodes.Add(matMul);
+            if (half)
+            {
+                nodes.Add(CastNode(nbitsOut, matMulOut, TensorProto.Types.DataType.Float, stem + "_Cast_float"));
+            }
+
             if (bias is not null)
             {
                 nodes.Add(graph.CreateNode("Add", graph.UniqueName(stem + "_bias_Add"), [matMulOut, bias], [output]));
@@ -179,6 +206,73 @@ public static class WeightOnlyQuantization
             graph.ReplaceNode(scope, node, nodes);
             report.NodesQuantized++;
             return null;
+        }
+
+        /// <summary>
+        /// A Conv keeps computing in float (ORT has no weight-only int4 Conv kernel), but its weight is stored as int8
+        /// per output channel, symmetric, and read through a DequantizeLinear (axis 0; ai.onnx opset 13 or later).
+        /// </summary>
+        public string? TryQuantizeConv(GraphNode candidate)
+        {
+            (GraphScope scope, NodeProto node) = candidate;
+            if (graph.OpsetVersion(ModelGraph.DefaultDomain) < 13)
+            {
+                return "Conv weights need a per-channel DequantizeLinear (ai.onnx opset 13 or later)";
+            }
+
+            ConstantTensor? weight = node.Input.Count > 1 ? scope.FindConstant(node.Input[1]) : null;
+            TensorProto? value = weight?.Value;
+            if (weight is null || value is null || weight.DataType != TensorProto.Types.DataType.Float || value.Dims.Count < 3 || TensorData.IsExternal(value))
+            {
+                return "weight is not a float constant of rank 3 or more";
+            }
+
+            string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}\nconv");
+            if (!_convWeights.TryGetValue(key, out (string Quantized, string Scale) names))
+            {
+                var q = Qdq.QuantizedWeight.Quantize(TensorData.ReadFloats(value), value.Dims.ToArray(), 0, QuantType.QInt8, symmetric: true, reduceRange: false);
+                names = (graph.UniqueName(weight.Name + "_quantized"), graph.UniqueName(weight.Name + "_scale"));
+                graph.AddConstant(weight.Owner, q.WeightTensor(names.Quantized));
+                graph.AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
+                _convWeights[key] = names;
+                Remember(weight);
+                report.WeightsQuantized++;
+                report.ParametersQuantized += q.ElementCount;
+            }
+
+            // Symmetric: zero point 0 is DequantizeLinear's default, so none is written.
+            string dequantized = graph.UniqueName(weight.Name + "_dequantized");
+            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(weight.Name + "_DequantizeLinear"), [names.Quantized, names.Scale], [dequantized]);
+            dq.Attribute.Add(IntAttribute("axis", 0));
+            graph.InsertBefore(scope, node, [dq]);
+            node.Input[1] = dequantized;
+            ConvWeights++;
+            report.NodesQuantized++;
+            return null;
+        }
+
+        /// <summary>
+        /// The float16 copy of activation <paramref name="input"/> that float16-scaled MatMulNBits reads: one Cast per
+        /// tensor and graph, inserted before the first node that needs it (nodes sharing an input share the Cast).
+        /// </summary>
+        private string HalfInput(GraphScope scope, NodeProto node, string input, List<NodeProto> nodes)
+        {
+            if (_halfInputs.TryGetValue((scope, input), out string? cast))
+            {
+                return cast;
+            }
+
+            cast = graph.UniqueName(input + "_float16");
+            nodes.Add(CastNode(input, cast, TensorProto.Types.DataType.Float16, (node.Name.Length > 0 ? node.Name : cast) + "_Cast_float16"));
+            _halfInputs[(scope, input)] = cast;
+            return cast;
+        }
+
+        private NodeProto CastNode(string input, string output, TensorProto.Types.DataType to, string name)
+        {
+            NodeProto cast = graph.CreateNode("Cast", graph.UniqueName(name), [input], [output]);
+            cast.Attribute.Add(IntAttribute("to", (long)to));
+            return cast;
         }
 
         /// <summary>
@@ -207,7 +301,7 @@ public static class WeightOnlyQuantization
                 }
             }
 
-            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric);
+            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, options.ScaleType == WeightScaleType.Float16);
             string baseName = weight.Name + (transB ? "_T" : string.Empty);
             var names = new QuantizedWeight(
                 graph.UniqueName($"{baseName}_Q{options.Bits}"),

@@ -13,8 +13,9 @@ namespace Compress.Core.Passes;
 /// </summary>
 internal sealed class WeightOnlyQuantizationBlocks
 {
-    private WeightOnlyQuantizationBlocks(int k, int n, int bits, int blockSize, byte[] packed, float[] scales, byte[]? zeroPoints)
+    private WeightOnlyQuantizationBlocks(int k, int n, int bits, int blockSize, byte[] packed, float[] scales, byte[]? zeroPoints, bool halfScales)
     {
+        HalfScales = halfScales;
         K = k;
         N = n;
         Bits = bits;
@@ -45,6 +46,9 @@ internal sealed class WeightOnlyQuantizationBlocks
 
     public float[] Scales { get; }
 
+    /// <summary>True when the scales are float16 values (stored as float16).</summary>
+    public bool HalfScales { get; }
+
     /// <summary>Packed zero points; null for symmetric quantization.</summary>
     public byte[]? ZeroPoints { get; }
 
@@ -52,7 +56,8 @@ internal sealed class WeightOnlyQuantizationBlocks
     /// Quantizes <paramref name="weightNk"/>, the weight as [N,K] row-major (row n = the K weights
     /// that produce output n).
     /// </summary>
-    public static WeightOnlyQuantizationBlocks Quantize(float[] weightNk, int k, int n, int bits, int blockSize, bool symmetric)
+    /// <param name="halfScales">Round each scale to float16 before coding the block, so the codes match the float16 scales stored.</param>
+    public static WeightOnlyQuantizationBlocks Quantize(float[] weightNk, int k, int n, int bits, int blockSize, bool symmetric, bool halfScales = false)
     {
         int blocks = (k + blockSize - 1) / blockSize;
         int blob = blockSize * bits / 8;
@@ -80,6 +85,11 @@ internal sealed class WeightOnlyQuantizationBlocks
                 }
 
                 (float scale, int zeroPoint) = symmetric ? SymmetricScale(min, max, mid) : AsymmetricScale(min, max, maxCode);
+                if (halfScales)
+                {
+                    scale = ToHalfScale(scale);
+                }
+
                 scales[(column * blocks) + block] = scale;
                 if (zeroPoints is not null)
                 {
@@ -100,14 +110,31 @@ internal sealed class WeightOnlyQuantizationBlocks
             }
         }
 
-        return new WeightOnlyQuantizationBlocks(k, n, bits, blockSize, packed, scales, zeroPoints);
+        return new WeightOnlyQuantizationBlocks(k, n, bits, blockSize, packed, scales, zeroPoints, halfScales);
+    }
+
+    /// <summary>
+    /// The float16 value nearest to <paramref name="scale"/>, kept inside float16's finite non-zero range: a block
+    /// of tiny weights gets the smallest subnormal (its codes clamp), a block beyond ±65504·(2^bits/2) the largest.
+    /// </summary>
+    private static float ToHalfScale(float scale)
+    {
+        if (scale == 0f)
+        {
+            return 0f;
+        }
+
+        float half = (float)(Half)scale;
+        return half == 0f ? (float)Half.Epsilon : float.IsInfinity(half) ? (float)Half.MaxValue : half;
     }
 
     /// <summary>The packed weight tensor [N, blocks, blob] uint8.</summary>
     public TensorProto WeightTensor(string name) => TensorData.CreateUInt8(name, [N, BlocksPerColumn, BlobSize], Packed);
 
     /// <summary>The scales [N·blocks] float.</summary>
-    public TensorProto ScaleTensor(string name) => TensorData.CreateFloat(name, [Scales.Length], Scales);
+    public TensorProto ScaleTensor(string name) => HalfScales
+        ? TensorData.CreateFloat16(name, [Scales.Length], Scales)
+        : TensorData.CreateFloat(name, [Scales.Length], Scales);
 
     /// <summary>The packed zero points [N·ceil(blocks·bits/8)] uint8 (asymmetric only).</summary>
     public TensorProto ZeroPointTensor(string name)

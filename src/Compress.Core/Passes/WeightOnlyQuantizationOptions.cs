@@ -1,3 +1,5 @@
+using Compress.Core.Spec;
+
 namespace Compress.Core.Passes;
 
 /// <summary>
@@ -29,6 +31,9 @@ public sealed class WeightOnlyQuantizationOptions
     /// null leaves the attribute out, as the reference quantizer does for 0/None.
     /// </summary>
     public int? AccuracyLevel { get; init; }
+
+    /// <summary>float32 (default) or float16 block scales; float16 makes MatMulNBits compute in float16.</summary>
+    public WeightScaleType ScaleType { get; init; } = WeightScaleType.Float;
 
     /// <summary>Operators to quantize (MatMul and/or Gemm).</summary>
     public IReadOnlyList<string> OpTypesToQuantize { get; init; } = ["MatMul", "Gemm"];

@@ -110,6 +110,7 @@ public static class PassRunner
         BlockSize = spec.BlockSize,
         Symmetric = spec.Symmetric,
         AccuracyLevel = spec.AccuracyLevel,
+        ScaleType = spec.ScaleType,
         OpTypesToQuantize = spec.OpTypesToQuantize,
         NodesToExclude = spec.NodesToExclude,
     };

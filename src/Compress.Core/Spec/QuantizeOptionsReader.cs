@@ -181,6 +181,11 @@ internal static partial class QuantizeOptionsReader
             case SpecKeys.AccuracyLevel:
                 draft.AccuracyLevel = reader.TryReadInteger(entry, 0, 4, out int level) ? level : null;
                 break;
+            case SpecKeys.ScaleType:
+                draft.ScaleType = reader.TryReadEnum(entry, SpecKeys.WeightScaleTypes, StringComparison.Ordinal, "scale type", out WeightScaleType scaleType)
+                    ? scaleType
+                    : null;
+                break;
         }
     }
 
@@ -406,6 +411,7 @@ internal static partial class QuantizeOptionsReader
             BlockSize = draft.BlockSize ?? defaults.BlockSize,
             Symmetric = draft.Symmetric ?? defaults.Symmetric,
             AccuracyLevel = draft.AccuracyLevel,
+            ScaleType = draft.ScaleType ?? defaults.ScaleType,
         };
     }
 
@@ -507,5 +513,7 @@ internal static partial class QuantizeOptionsReader
         public bool? Symmetric { get; set; }
 
         public int? AccuracyLevel { get; set; }
+
+        public WeightScaleType? ScaleType { get; set; }
     }
 }

@@ -33,6 +33,7 @@ internal static class SpecKeys
     public const string BlockSize = "block_size";
     public const string Symmetric = "symmetric";
     public const string AccuracyLevel = "accuracy_level";
+    public const string ScaleType = "scale_type";
 
     public const string Data = "data";
     public const string Method = "method";
@@ -80,6 +81,7 @@ internal static class SpecKeys
     [
         Mode, PerChannel, ReduceRange, WeightType, ActivationType, QuantFormat, OpTypesToQuantize, NodesToQuantize,
         NodesToExclude, Calibration, CalibrateMethod, ExtraOptions, NodeOverrides, Bits, BlockSize, Symmetric, AccuracyLevel,
+        ScaleType,
     ];
 
     private static readonly QuantizationMode[] AllModes = [QuantizationMode.Dynamic, QuantizationMode.Static, QuantizationMode.WeightOnly];
@@ -107,6 +109,7 @@ internal static class SpecKeys
         [BlockSize] = WeightOnlyModes,
         [Symmetric] = WeightOnlyModes,
         [AccuracyLevel] = WeightOnlyModes,
+        [ScaleType] = WeightOnlyModes,
     };
 
     public static IReadOnlyList<string> CalibrationOptions { get; } =
@@ -217,6 +220,13 @@ internal static class SpecKeys
         [.. QuantTypes.Where(t => t.Value is QuantType.QInt8 or QuantType.QUInt8)];
 
     /// <summary>YAML spellings of <see cref="Spec.QuantFormat"/>, compared case-insensitively.</summary>
+    /// <summary>YAML spellings of <see cref="WeightScaleType"/> (weight_only <c>scale_type</c>), exact.</summary>
+    public static IReadOnlyList<KeyValuePair<string, WeightScaleType>> WeightScaleTypes { get; } =
+    [
+        new("float", WeightScaleType.Float),
+        new("float16", WeightScaleType.Float16),
+    ];
+
     public static IReadOnlyList<KeyValuePair<string, QuantFormat>> QuantFormats { get; } =
     [
         new("QDQ", Spec.QuantFormat.QDQ),

@@ -1,5 +1,6 @@
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
+using Compress.Core.Spec;
 using Compress.Runtime.Data;
 using Google.Protobuf;
 
@@ -8,10 +9,11 @@ namespace Compress.Core.Tests.Passes;
 /// <summary>Weight-only int4 MatMulNBits quantization of the shared real models (../shared).</summary>
 public class WeightOnlyQuantizationSharedModelTests
 {
-    // At the default block size 32, 4-bit codes plus one float32 scale per block cost 4.5 bits per
-    // weight (14.1% of float); biases and fashion-cnn's Conv weights (19 KB) stay float. So the 16%
-    // target is not reachable here: measured digits-mlp 16.8%, fashion-cnn 17.8%; block 128 is no
-    // better (digits' K = 64 pads to 128; fashion's K = 1568 pads to 1664, and its agreement drops to 96%).
+    // At the default block size 32, 4-bit codes plus one float32 scale per block cost 5 bits per
+    // weight (15.6% of float); biases and fashion-cnn's Conv weights (19 KB) stay float. So these defaults
+    // land above 16%: digits-mlp 16.8%, fashion-cnn 17.8% (block 128 is no better: digits' K = 64 pads to
+    // 128; fashion's K = 1568 pads to 1664, and its agreement drops to 96%). The 16% target needs
+    // scale_type float16 and the Conv weights (Int4WithFloat16ScalesAndConvWeightsIsAtMostSixteenPercent).
     // The test pins the size to the layout arithmetic and to the measured ceiling.
     [TestCase("digits-mlp", "digits_test_x.npy", "digits_test_y.npy", 3, 0.170)]
     [TestCase("fashion-cnn", "fashion_test_x.npy", "fashion_test_y.npy", 2, 0.180)]
@@ -39,6 +41,37 @@ public class WeightOnlyQuantizationSharedModelTests
             $"accuracy fp32 {WeightOnlyAndFloat16Evaluation.Accuracy(floatTop1, labels):F4} int4 {WeightOnlyAndFloat16Evaluation.Accuracy(quantTop1, labels):F4}");
         Assert.That(quantizedBytes, Is.InRange(expectedBytes, expectedBytes + 2048), "tensor data plus at most 2 KB of graph and names");
         Assert.That(ratio, Is.LessThanOrEqualTo(maxRatio));
+        Assert.That(agreement, Is.GreaterThanOrEqualTo(0.97));
+        Assert.That(WeightOnlyQuantizationTests.OptimizedOpTypes(model).Count(op => op == "MatMulNBits"), Is.EqualTo(gemms), "ORT keeps every MatMulNBits");
+    }
+
+    [TestCase("digits-mlp", "digits_test_x.npy", "digits_test_y.npy", 3, 0)]
+    [TestCase("fashion-cnn", "fashion_test_x.npy", "fashion_test_y.npy", 2, 2)]
+    public void Int4WithFloat16ScalesAndConvWeightsIsAtMostSixteenPercent(string name, string xFile, string yFile, int gemms, int convs)
+    {
+        long floatBytes = new FileInfo(SharedMaterial.ModelPath(name)).Length;
+        ModelProto model = SharedMaterial.LoadModel(name);
+        NpyArray x = NpyArray.Load(SharedMaterial.DataPath(xFile));
+        long[] labels = NpyArray.Load(SharedMaterial.DataPath(yFile)).ToInt64Array();
+        int[] floatTop1 = WeightOnlyAndFloat16Evaluation.Top1(model, x);
+
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions
+        {
+            BlockSize = 32,
+            ScaleType = WeightScaleType.Float16,
+            OpTypesToQuantize = ["MatMul", "Gemm", "Conv"],
+        });
+
+        Assert.That(report.NodesQuantized, Is.EqualTo(gemms + convs));
+        Assert.That(report.SkippedNodes, Is.Empty);
+        double ratio = model.ToByteArray().LongLength / (double)floatBytes;
+        int[] quantTop1 = WeightOnlyAndFloat16Evaluation.Top1(model, x);
+        double floatAccuracy = WeightOnlyAndFloat16Evaluation.Accuracy(floatTop1, labels);
+        double accuracy = WeightOnlyAndFloat16Evaluation.Accuracy(quantTop1, labels);
+        double agreement = WeightOnlyAndFloat16Evaluation.Agreement(quantTop1, floatTop1);
+        TestContext.Out.WriteLine($"{name} int4 block 32, float16 scales, int8 Conv weights: {ratio:P2} of fp32, accuracy {floatAccuracy:F4} -> {accuracy:F4}, agreement {agreement:P2}");
+        Assert.That(ratio, Is.LessThanOrEqualTo(0.16));
+        Assert.That(accuracy, Is.GreaterThanOrEqualTo(floatAccuracy - 0.005), "at most half a point of top-1 lost");
         Assert.That(agreement, Is.GreaterThanOrEqualTo(0.97));
         Assert.That(WeightOnlyQuantizationTests.OptimizedOpTypes(model).Count(op => op == "MatMulNBits"), Is.EqualTo(gemms), "ORT keeps every MatMulNBits");
     }

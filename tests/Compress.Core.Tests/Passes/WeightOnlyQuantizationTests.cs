@@ -274,7 +274,7 @@ public class WeightOnlyQuantizationTests
     /// at most one step: 7/8 of the range's far side is representable; asymmetric zero-point rounding
     /// shifts the grid by at most half a step). Returns the per-element bound |dequantized − original|.
     /// </summary>
-    private static float[] AssertWithinHalfStep(float[] originalKn, WeightOnlyReferenceDecoder.Decoded decoded, bool symmetric)
+    internal static float[] AssertWithinHalfStep(float[] originalKn, WeightOnlyReferenceDecoder.Decoded decoded, bool symmetric)
     {
         int maxCode = (1 << decoded.Bits) - 1;
         var bound = new float[originalKn.Length];

@@ -68,7 +68,7 @@ public sealed class SpecLoaderErrorTests
         Assert.That(error.Message, Is.EqualTo(
             "Unknown key 'fast' in quantize options. Allowed keys: mode, per_channel, reduce_range, weight_type, activation_type, quant_format, " +
             "op_types_to_quantize, nodes_to_quantize, nodes_to_exclude, calibration, calibrate_method, extra_options, node_overrides, bits, " +
-            "block_size, symmetric, accuracy_level."));
+            "block_size, symmetric, accuracy_level, scale_type."));
     }
 
     [Test]

@@ -90,11 +90,12 @@ public sealed class SpecQuantizationContractTests
     public void WeightOnlyReadsEveryOption()
     {
         QuantizePassSpec quantize = SinglePass<QuantizePassSpec>(
-            "      - quantize: { mode: weight_only, bits: 8, block_size: 128, symmetric: false, accuracy_level: 4, nodes_to_exclude: [lm_head] }");
+            "      - quantize: { mode: weight_only, bits: 8, block_size: 128, symmetric: false, accuracy_level: 4, scale_type: float16, nodes_to_exclude: [lm_head] }");
 
         Assert.Multiple(() =>
         {
             Assert.That((quantize.Bits, quantize.BlockSize, quantize.Symmetric, quantize.AccuracyLevel), Is.EqualTo((8, 128, false, (int?)4)));
+            Assert.That(quantize.ScaleType, Is.EqualTo(WeightScaleType.Float16));
             Assert.That(quantize.NodesToExclude, Is.EqualTo(LmHead));
         });
     }

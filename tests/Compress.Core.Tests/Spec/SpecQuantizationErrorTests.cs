@@ -38,6 +38,7 @@ public sealed class SpecQuantizationErrorTests
     [TestCase("bits: 4", "bits")]
     [TestCase("block_size: 32", "block_size")]
     [TestCase("accuracy_level: 4", "accuracy_level")]
+    [TestCase("scale_type: float16", "scale_type")]
     public void WeightOnlyKeyWithStaticIsRejected(string option, string key)
     {
         // "      - quantize: { mode: static, " is 34 characters.
@@ -334,6 +335,8 @@ public sealed class SpecQuantizationErrorTests
     [TestCase("block_size: 48", 52, DiagnosticCodes.InvalidValue)]
     [TestCase("accuracy_level: 5", 56, DiagnosticCodes.OutOfRange)]
     [TestCase("symmetric: 0", 51, DiagnosticCodes.WrongType)]
+    [TestCase("scale_type: half", 52, DiagnosticCodes.BadEnumValue)]
+    [TestCase("scale_type: Float16", 52, DiagnosticCodes.BadEnumValue)]
     public void WeightOnlyValuesAreChecked(string option, int column, string code)
     {
         workspace.SingleError(SpecWorkspace.WithPass($"      - quantize: {{ mode: weight_only, {option} }}"), code, 6, column);
