@@ -6,7 +6,10 @@ using Microsoft.Win32.SafeHandles;
 
 namespace Compress.Core.Onnx;
 
-/// <summary>Reads every external tensor of a model into <c>raw_data</c> (see <see cref="OnnxModelFile.Load(string, OnnxLoadOptions?)"/>).</summary>
+/// <summary>
+/// Reads every external tensor of a model into <c>raw_data</c> (see <see cref="OnnxModelFile.Load(string, OnnxLoadOptions?)"/>),
+/// the values and indices of sparse tensors included, wherever they are; each location must stay inside the model's folder (CMP1003).
+/// </summary>
 internal static class ExternalDataReader
 {
     public static void LoadAll(ModelProto model, string? baseDirectory, string? modelFile)

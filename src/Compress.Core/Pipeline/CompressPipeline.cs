@@ -142,15 +142,24 @@ public sealed class CompressPipeline(IPipelineLog log)
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
-        OnnxModelFile.Save(proto, outputPath, new OnnxSaveOptions { ExternalData = ExternalDataMode.Auto });
+        // Auto: a model over 2 GB keeps its tensors, sparse initializers' values and positions too, in <name>.onnx.data.
+        OnnxModelFile.Save(proto, outputPath, new OnnxSaveOptions { ExternalData = ExternalDataMode.Auto, SizeLimitBytes = Settings.ExternalDataSizeLimitBytes });
         report.OutputBytes = new FileInfo(outputPath).Length;
         report.OutputSha256 = Sha256Of(outputPath);
         outputs.Add(outputPath);
         string externalData = outputPath + ".data";
         if (File.Exists(externalData))
         {
-            report.OutputBytes += new FileInfo(externalData).Length;
-            outputs.Add(externalData);
+            if (ModelInputFiles.ExternalDataFiles(outputPath).Contains(externalData, StringComparer.Ordinal))
+            {
+                report.OutputBytes += new FileInfo(externalData).Length;
+                outputs.Add(externalData);
+            }
+            else
+            {
+                // Left by an earlier run whose model needed external data; this model does not refer to it.
+                File.Delete(externalData);
+            }
         }
 
         if (model.Pack == Packing.PackFormat.Brotli)

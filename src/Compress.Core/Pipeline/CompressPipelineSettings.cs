@@ -18,4 +18,10 @@ public sealed class CompressPipelineSettings
     /// spec declares evaluation budgets; other models are unaffected.
     /// </summary>
     public AccuracyFailureSeverity OnAccuracyFailure { get; init; } = AccuracyFailureSeverity.Error;
+
+    /// <summary>
+    /// Output models larger than this keep their tensors (sparse initializers' values and positions included)
+    /// in <c>&lt;name&gt;.onnx.data</c>: protobuf's 2 GB limit; tests lower it instead of writing 2 GB files.
+    /// </summary>
+    internal long ExternalDataSizeLimitBytes { get; init; } = Onnx.OnnxSaveOptions.ProtobufLimitBytes;
 }
