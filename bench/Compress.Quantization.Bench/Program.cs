@@ -54,8 +54,7 @@ foreach (BenchModel model in models.Where(m => selected is null || selected.Cont
     var sessions = variants.Select(v => new InferenceSession(v.Bytes, sessionOptions)).ToList();
     try
     {
-        int runsPerRound = model.BatchSize >= 16 || model.Name == "ocr-det" ? 2 : 20;
-        double[] ms = Latency.MedianMilliseconds(sessions, batch.InputNames, batch.Values, rounds, runsPerRound);
+        double[] ms = Latency.MedianMilliseconds(sessions, batch.InputNames, batch.Values, rounds);
         for (int i = 0; i < variants.Count; i++)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

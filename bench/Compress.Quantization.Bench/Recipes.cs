@@ -23,6 +23,14 @@ internal static class Recipes
             OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
             Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 64 },
         });
+
+        // The defaults (per-tensor weights, as onnxruntime.quantization): smaller files, the same kernels.
+        yield return Make("static int8, per-tensor", model => new QuantizePassSpec
+        {
+            Mode = QuantizationMode.Static,
+            OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+            Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 64 },
+        });
         // ocr-det's accuracy recipe (tests/…/StaticQuantizationOcrDetTests): float stem, asymmetric percentile ranges.
         yield return MakeSchedule("static int8, float stem + percentile", model => model.Name != "ocr-det" ? [] :
         [
@@ -46,6 +54,14 @@ internal static class Recipes
             Bits = 4,
             BlockSize = 32,
             OpTypesToQuantize = ["MatMul", "Gemm"],
+        });
+        yield return Make("int4 weight-only, float16 scales, int8 Conv weights", _ => new QuantizePassSpec
+        {
+            Mode = QuantizationMode.WeightOnly,
+            Bits = 4,
+            BlockSize = 32,
+            ScaleType = WeightScaleType.Float16,
+            OpTypesToQuantize = ["MatMul", "Gemm", "Conv"],
         });
         yield return Make("float16", _ => new Float16PassSpec { KeepIoTypes = true });
         foreach (int multiple in new[] { 1, 8, 16 })
