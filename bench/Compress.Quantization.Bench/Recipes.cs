@@ -48,6 +48,18 @@ internal static class Recipes
                 },
             },
         ]);
+        // Silero's tuned form (tests/…/SharedModelTuningTests): tuning for a 0.5-point frame-accuracy budget keeps Conv_151 float.
+        yield return MakeSchedule("static int8, tuned (Conv_151 float)", model => model.Name != "silero-vad-v4" ? [] :
+        [
+            new QuantizePassSpec
+            {
+                Mode = QuantizationMode.Static,
+                PerChannel = true,
+                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+                NodesToExclude = ["Conv_151"],
+                Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
+            },
+        ]);
         yield return Make("int4 weight-only", _ => new QuantizePassSpec
         {
             Mode = QuantizationMode.WeightOnly,

@@ -43,6 +43,32 @@ public class StaticDepthwiseConvTests
     }
 
     [Test]
+    public void OneDimensionalDepthwiseConvIsQuantizedWhateverItsChannelCount()
+    {
+        // ORT has no NCHWc float kernel for 1-D Convs: its float depthwise path (one GEMM per group) is slower than the
+        // int8 loop (Silero's 258-channel kernel-5 Conv: 1.4 ms float), so the multiple-of-16 rule is for 2-D only.
+        const int channels = 24, length = 32;
+        var graph = new GraphProto { Name = "dw1d" };
+        graph.Input.Add(new ValueInfoProto { Name = "X", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 1, channels, length) });
+        graph.Initializer.Add(TensorData.CreateFloat("W", [channels, 1, 5], TinyModels.RandomValues(channels * 5, 34, 0.5f)));
+        NodeProto conv = TinyModels.Node("Conv", "dw", ["X", "W"], ["Y"]);
+        conv.Attribute.Add(new AttributeProto { Name = "pads", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 2, 2 } });
+        conv.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = channels });
+        graph.Node.Add(conv);
+        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 1, channels, length) });
+        var model = new ModelProto { IrVersion = 8, ProducerName = "compress-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 13 });
+        float[] x = TinyModels.RandomValues(channels * length, 35);
+        Dictionary<string, TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, [new Dictionary<string, (float[], long[])> { ["X"] = (x, [1, channels, length]) }]);
+
+        PassReport report = StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { PerChannel = true });
+
+        Assert.That(report.SkippedNodes, Is.Empty);
+        NodeProto quantized = model.Graph.Node.Single(n => n.OpType == "Conv");
+        Assert.That(model.Graph.Node.Single(n => n.Output.Contains(quantized.Input[1])).OpType, Is.EqualTo("DequantizeLinear"));
+    }
+
+    [Test]
     public void GroupedConvThatIsNotDepthwiseIsStillQuantized()
     {
         // group 2 over 8 input channels: 4 input channels per group, not a depthwise kernel.

@@ -8,7 +8,7 @@ namespace Compress.Core.Passes.Qdq;
 /// (U8S8 / S8S8, weight zero point 0) convolution on x86 handles a depthwise Conv only when the
 /// channel count is a multiple of 16 (MlasConvSymPackWSize); any other depthwise QLinearConv takes
 /// the generic MlasConvDepthwise loop, measured 3-4x slower than the float NCHWc kernel on ocr-cls
-/// (200-channel 5x5: 1.46 ms int8 vs 0.33 ms fp32). Such a Conv is left in float.
+/// (200-channel 5x5: 1.46 ms int8 vs 0.33 ms fp32). Such a 2-D Conv is left in float.
 /// </summary>
 internal static class IntegerConvKernels
 {
@@ -18,7 +18,9 @@ internal static class IntegerConvKernels
     /// <summary>Null when QLinearConv is expected to be fast for <paramref name="node"/> with weight <paramref name="weight"/>, else why it is left in float.</summary>
     public static string? SlowIntegerKernelReason(NodeProto node, ConstantTensor weight)
     {
-        if (node.OpType != "Conv" || weight.Dims.Count < 3)
+        // Only 2-D: ORT's float NCHWc kernels that beat the generic int8 loop exist for 2-D Convs only; a 1-D depthwise
+        // Conv runs ORT's generic float path (one small GEMM per group), slower than the int8 loop (Silero 258 channels).
+        if (node.OpType != "Conv" || weight.Dims.Count != 4)
         {
             return null;
         }

@@ -85,7 +85,7 @@ internal sealed class StaticQuantizationRun(
             }
         }
 
-        foreach ((GraphScope scope, string name) in _planOrder)
+        foreach ((GraphScope scope, string name) in _planOrder.Where(p => !OnlyReadInFloat(p.Scope, p.Name)).ToList())
         {
             EmitQdq(scope, name, _plans[(scope, name)]);
         }
@@ -341,7 +341,7 @@ internal sealed class StaticQuantizationRun(
     /// </summary>
     private List<GraphNode> FoldActivations(List<GraphNode> selected)
     {
-        var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node));
+        var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node), ReferenceEqualityComparer.Instance);
         var result = new List<GraphNode>();
         foreach (GraphNode candidate in selected)
         {
@@ -353,7 +353,9 @@ internal sealed class StaticQuantizationRun(
                 bool foldable = producer is not null && selectedNodes.Contains(producer)
                     && StaticOpRoles.Of(producer.OpType) is StaticOpRole.Weighted or StaticOpRole.Elementwise or StaticOpRole.Unary
                     && producer.Output.Count == 1
-                    && graph.FindUses(scope, input).Count == 1 && !scope.IsGraphOutput(input);
+                    && graph.FindUses(scope, input).Count == 1 && !scope.IsGraphOutput(input)
+                    // A float reader of the activation's output reads the tensor before its Q/DQ: it needs the real Relu/Clip.
+                    && !graph.FindUses(scope, node.Output[0]).Any(u => u.Graph == scope && ReadsFloat(scope, u.Node, node.Output[0], selectedNodes));
                 if (foldable)
                 {
                     producer!.Output[0] = node.Output[0];
@@ -420,15 +422,41 @@ internal sealed class StaticQuantizationRun(
     }
 
     /// <summary>
-    /// A float (unselected) Reshape/Transpose/Squeeze/Unsqueeze/MaxPool whose output is read inside a subgraph
-    /// must not read a DequantizeLinear: ORT 1.31's QDQ propagation then moves the DQ below it and aborts the
-    /// process on the subgraph's implicit input (seen on Silero's Transpose before its LSTM If). Such a node
-    /// reads the float tensor instead, which is also exact.
+    /// Float (unselected) nodes that read tensor <paramref name="tensor"/> itself rather than a DequantizeLinear of it:
+    /// <list type="bullet">
+    /// <item>any float node, when the tensor's producer runs in float too (or it is a graph input): the Q/DQ pair exists
+    /// for the quantized readers only, and rounding the float readers' input would only add error (Silero's STFT
+    /// magnitude feeds both an int8 Concat and a float Log, which turns rounding of small values into large errors);</item>
+    /// <item>a Conv, ConvTranspose or Gemm: ORT 1.31's WeightBiasQuantization quantizes the float weight of such a node
+    /// whenever its input comes from a DequantizeLinear, so a layer kept float (excluded, tuned, or skipped for a slow
+    /// integer kernel) would silently run in int8 again;</item>
+    /// <item>a Reshape/Transpose/Squeeze/Unsqueeze/MaxPool whose output is read inside a subgraph: ORT 1.31's QDQ
+    /// propagation then moves the DQ below it and aborts the process on the subgraph's implicit input (seen on
+    /// Silero's Transpose before its LSTM If).</item>
+    /// </list>
+    /// Reading the float tensor is exact. A quantized producer read this way is no longer fused by ORT (its output has
+    /// a float reader), which is why the first rule needs a float producer.
     /// </summary>
-    private bool FeedsSubgraphInFloat(GraphScope scope, NodeProto node) =>
-        !_selectedNodes.Contains(node)
-        && node.OpType is "Reshape" or "Transpose" or "Squeeze" or "Unsqueeze" or "MaxPool"
-        && node.Output.Any(o => o.Length > 0 && graph.FindUses(scope, o).Any(u => u.Graph != scope));
+    private bool ReadsFloat(GraphScope scope, NodeProto node, string tensor) => ReadsFloat(scope, node, tensor, _selectedNodes);
+
+    private bool ReadsFloat(GraphScope scope, NodeProto node, string tensor, HashSet<NodeProto> selected) =>
+        !selected.Contains(node)
+        && (scope.Producer(tensor) is not { } producer || !selected.Contains(producer)
+            || node.OpType is "Conv" or "ConvTranspose" or "Gemm"
+            || (node.OpType is "Reshape" or "Transpose" or "Squeeze" or "Unsqueeze" or "MaxPool"
+                && node.Output.Any(o => o.Length > 0 && graph.FindUses(scope, o).Any(u => u.Graph != scope))));
+
+    /// <summary>A tensor that only float readers use (and no graph output) gets no Q/DQ pair at all.</summary>
+    private bool OnlyReadInFloat(GraphScope scope, string name)
+    {
+        if (scope.IsGraphOutput(name))
+        {
+            return false;
+        }
+
+        IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
+        return uses.Count > 0 && uses.All(u => u.Graph == scope && ReadsFloat(scope, u.Node, name));
+    }
 
     private bool IsUnreadModelOutput(GraphScope scope, string name) =>
         scope.Depth == 0 && scope.Graph.Output.Any(o => o.Name == name) && graph.FindUses(scope, name).Count == 0;
@@ -487,6 +515,11 @@ internal sealed class StaticQuantizationRun(
         string zeroPointName = graph.UniqueName(name + "_zero_point");
         string quantized = graph.UniqueName(name + "_quantized");
         NodeProto? producer = scope.Producer(name);
+
+        // Decided before the rewiring below changes who produces the name.
+        var floatReaders = new HashSet<NodeProto>(
+            graph.FindUses(scope, name).Where(u => u.Graph == scope && ReadsFloat(scope, u.Node, name)).Select(u => u.Node),
+            ReferenceEqualityComparer.Instance);
         NodeProto q;
         NodeProto dq;
         if (producer is not null)
@@ -505,13 +538,13 @@ internal sealed class StaticQuantizationRun(
             q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
             dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name], QdqDomain(p.Type));
             graph.InsertAfter(scope, producer, [q, dq]);
-            foreach (GraphNode use in graph.FindUses(scope, name).Where(u => u.Graph == scope && FeedsSubgraphInFloat(scope, u.Node)))
+            foreach (NodeProto reader in floatReaders)
             {
-                for (int i = 0; i < use.Node.Input.Count; i++)
+                for (int i = 0; i < reader.Input.Count; i++)
                 {
-                    if (use.Node.Input[i] == name)
+                    if (reader.Input[i] == name)
                     {
-                        use.Node.Input[i] = prequant;
+                        reader.Input[i] = prequant;
                     }
                 }
             }
@@ -522,7 +555,7 @@ internal sealed class StaticQuantizationRun(
             IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
             q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
             dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
-            foreach (GraphNode use in uses.Where(u => !(u.Graph == scope && FeedsSubgraphInFloat(scope, u.Node))))
+            foreach (GraphNode use in uses.Where(u => !floatReaders.Contains(u.Node)))
             {
                 for (int i = 0; i < use.Node.Input.Count; i++)
                 {
