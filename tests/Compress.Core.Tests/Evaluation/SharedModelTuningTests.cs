@@ -18,7 +18,7 @@ public sealed class SharedModelTuningTests
 
     /// <summary>fashion-cnn: static int8 with the default op types changes the class of about 1 % of 2,000 images.</summary>
     [Test]
-    public void FashionCnnStaticInt8ReachesTheAgreementBudgetByKeepingLayersInFloat()
+    public void FashionCnnStaticInt8ReachesARelativeErrorBudgetByKeepingLayersInFloat()
     {
         using var workspace = new EvaluationWorkspace();
         PipelineResult result = workspace.Run($"""
@@ -33,15 +33,17 @@ public sealed class SharedModelTuningTests
                 evaluate:
                   data: {Shared("fashion_test_x.npy")}
                   labels: {Shared("fashion_test_y.npy")}
-                  min_agreement: 0.999
+                  max_relative_error: 0.004
                   on_failure: tune
             """);
 
+        // Static int8 of fashion-cnn is close to fp32 (agreement 99.65 %, relative error 0.0041): the budget is set just
+        // below that, so tuning has to keep a layer in float to meet it.
         JsonElement evaluation = AssertTunedAndNamed(workspace, result, "fashion", "static_quantization");
         Assert.Multiple(() =>
         {
-            Assert.That(Metric(evaluation, "after_untuned", "agreement"), Is.LessThan(0.999), "the default static int8 must miss min_agreement 0.999");
-            Assert.That(Metric(evaluation, "after", "agreement"), Is.GreaterThanOrEqualTo(0.999));
+            Assert.That(Metric(evaluation, "after_untuned", "relative_error"), Is.GreaterThan(0.004), "the default static int8 must miss the budget");
+            Assert.That(Metric(evaluation, "after", "relative_error"), Is.LessThanOrEqualTo(0.004));
         });
     }
 

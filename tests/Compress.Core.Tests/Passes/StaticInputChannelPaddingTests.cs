@@ -13,6 +13,19 @@ public class StaticInputChannelPaddingTests
     private const int Size = 10;
 
     [TestCase(1)]
+    [TestCase(2)]
+    public void ConvReadingOneOrTwoChannelsStaysFloatWithTheReason(int channels)
+    {
+        ModelProto model = ConvModel(channels, out _);
+        float[] x = TinyModels.RandomValues(2 * channels * Size * Size, 31);
+        Dictionary<string, TensorRange> ranges = StaticQuantizationTests.Calibrate(model, x, [2, channels, Size, Size]);
+
+        PassReport report = StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { PerChannel = true, ActivationType = QuantType.QUInt8 });
+
+        Assert.That(report.SkippedNodes.Single(n => n.OpType == "Conv").Reason, Does.StartWith($"Conv reading {channels} input channel(s)"));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Has.None.EqualTo("Pad").And.None.EqualTo("QuantizeLinear"), "nothing to pad or quantize");
+    }
+
     [TestCase(3)]
     public void NarrowConvInputIsPaddedToFourChannelsWithTheSameOutputs(int channels)
     {

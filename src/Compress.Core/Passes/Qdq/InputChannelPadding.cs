@@ -4,7 +4,8 @@ using Compress.Core.Onnx.Proto;
 namespace Compress.Core.Passes.Qdq;
 
 /// <summary>
-/// Widens a quantized 2-D Conv that reads fewer than 4 input channels (a grayscale or RGB image) to 4,
+/// Widens a quantized 2-D Conv that reads 3 input channels (an RGB image; 1–2 channels stay float, see
+/// <see cref="IntegerConvKernels.MaxFloatInputChannels"/>) to 4,
 /// with zero channels in front of its quantization and zero weights: same outputs, but ONNX Runtime's
 /// x64 int8 convolution then takes its indirect kernel instead of im2col with K = 9 or 27, which made
 /// such a first layer several times slower in int8 than in float (fashion-cnn: whole model 1.48 → 1.14

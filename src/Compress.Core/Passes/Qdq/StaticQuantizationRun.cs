@@ -69,6 +69,12 @@ internal sealed class StaticQuantizationRun(
         selected = DropDataMovementOnFloatInputs(selected);
         selected = DropIslandsWithoutIntegerKernel(selected);
         selected = FoldActivations(selected);
+        int pools = PoolBeforeFloatActivation.Apply(graph, new HashSet<NodeProto>(selected.Select(n => n.Node), ReferenceEqualityComparer.Instance));
+        if (pools > 0)
+        {
+            report.AddNote($"{pools} float Relu → MaxPool pair(s) reordered to MaxPool → Relu (same values; keeps ONNX Runtime from running the MaxPool in uint8 NCHW)");
+        }
+
         foreach (GraphNode node in selected)
         {
             PadNarrowInput(node);
@@ -148,15 +154,19 @@ internal sealed class StaticQuantizationRun(
         foreach (GraphNode candidate in selected)
         {
             (GraphScope scope, NodeProto node) = candidate;
-            if (StaticOpRoles.Of(node.OpType) == StaticOpRole.SharedParameters)
+            StaticOpRole role = StaticOpRoles.Of(node.OpType);
+            if (role is StaticOpRole.SharedParameters or StaticOpRole.RemovableActivation)
             {
+                // A Relu/Clip on a float input gains nothing in int8 either (ORT folds it into the next QuantizeLinear), and its
+                // QuantizeLinear would let ORT's QDQ propagation pull int8 up through a float MaxPool before it.
                 if (!quantized.Contains((scope, node.Input[0])))
                 {
+                    string rule = role == StaticOpRole.SharedParameters ? "data-movement ops follow their input, as in ORT" : "a Relu/Clip follows its input";
                     report.AddSkipped(new SkippedNode(
                         Label(node),
                         node.OpType,
                         scope.Path,
-                        $"input '{node.Input[0]}' is not quantized (data-movement ops follow their input, as in ORT; ForceQuantizeNoInputCheck: true quantizes it anyway)"));
+                        $"input '{node.Input[0]}' is not quantized ({rule}; ForceQuantizeNoInputCheck: true quantizes it anyway)"));
                     continue;
                 }
             }
