@@ -107,7 +107,9 @@ internal static class StructuredPruningSelection
         {
             int outputs = weight.Rows;
             int[] all = [.. Enumerable.Range(0, outputs)];
-            var system = new ReconstructionSystem(weight.Columns, outputs, withBias: true);
+            // Reconstruction refits a bias only where the sink has one, so only then may a constant channel be dropped for free.
+            bool withBias = node.Input.Count > 2 && node.Input[2].Length > 0;
+            var system = new ReconstructionSystem(weight.Columns, outputs, withBias);
             var patch = new float[weight.Columns];
             var target = new float[outputs];
             using (var inputs = new ReconstructionCapture(original, node.Input[0]))
@@ -131,7 +133,6 @@ internal static class StructuredPruningSelection
                 }
             }
 
-            // Gemm with a bias adds it after alpha·A·B; an extra column of ones fits it in every case.
             int size = system.Size;
             double lambda = options.Damping * system.MeanDiagonal();
             var g = new double[(long)size * size];
