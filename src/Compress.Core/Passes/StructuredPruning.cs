@@ -145,11 +145,14 @@ public static class StructuredPruning
         if (options.ActivationData is { } data)
         {
             // Outputs already narrowed (a gate Conv coupled to an earlier layer) no longer match the original's.
-            int[]? ranked = null;
-            normFallback = teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) is not null
-                ? "its outputs were narrowed with an earlier layer"
-                : (ranked = StructuredPruningSelection.Rank(teacher.Model, plan.Sinks, before, keepCount, data, options.ActivationOptions, out string? why)) is null ? why : null;
-            keep = ranked ?? keep;
+            if (teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) is not null)
+            {
+                normFallback = "its outputs were narrowed with an earlier layer";
+            }
+            else
+            {
+                keep = StructuredPruningSelection.Rank(teacher.Model, plan.Sinks, before, keepCount, data, options.ActivationOptions, out normFallback) ?? keep;
+            }
         }
 
         kept = keepCount;
