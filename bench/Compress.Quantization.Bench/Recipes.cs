@@ -84,6 +84,20 @@ internal static class Recipes
                 new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
             ]);
         }
+
+        // The kept channels chosen on the calibration data (the same data reconstruct refits on).
+        yield return MakeSchedule("structured 25% (multiple 16, importance activations) + reconstruct", model =>
+        [
+            new PrunePassSpec
+            {
+                Method = PruneMethod.Structured,
+                Ratio = 0.25,
+                Importance = StructuredPruningImportance.Activations,
+                DataPaths = [Path.Combine(shared, "data", model.CalibrationData)],
+                Samples = 256,
+            },
+            new ReconstructPassSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)], Samples = 256 },
+        ]);
     }
 
     /// <summary>ocr-det's first four Conv and the hard-swish chains between them (320x320, channel ranges 10–50x apart).</summary>

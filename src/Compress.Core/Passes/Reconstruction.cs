@@ -7,7 +7,8 @@ using Compress.Core.Spec;
 namespace Compress.Core.Passes;
 
 /// <summary>
-/// Refits pruned layers with the original model as teacher: for each Gemm, MatMul or Conv whose weight
+/// Refits pruned layers with the original model as teacher: for each Gemm, MatMul or Conv (group 1, or
+/// depthwise: see <see cref="ReconstructionDepthwise"/>) whose weight
 /// differs from the original, the remaining weights (and bias) are solved by least squares so the layer,
 /// fed with the inputs it now gets in the pruned model, reproduces the original layer's outputs on
 /// calibration data. Each output neuron / channel is solved on its own support, so unstructured sparsity
@@ -17,7 +18,8 @@ namespace Compress.Core.Passes;
 /// Per output: (A_SᵀA_S + λI) w = A_Sᵀy + λw₀, A = layer inputs with a column of ones for the bias, S the
 /// support, w₀ the pruned weights; λ = damping × mean diagonal of AᵀA. Pulling towards w₀ instead of 0
 /// keeps directions the calibration data does not excite, which matters when the layer has more inputs
-/// than there are samples. Conv rows are im2col patches at sampled output positions. Layers are refitted
+/// than there are samples. Conv rows are im2col patches at sampled output positions (at least
+/// <see cref="ReconstructionOptions.MinimumConvRows"/> per layer when the calibration set is small). Layers are refitted
 /// in graph order and each sees the inputs produced by the already refitted layers before it. The
 /// statistics are accumulated batch by batch, so memory is O(inputs²) whatever the number of samples.
 /// </remarks>
@@ -103,9 +105,9 @@ public static class Reconstruction
             return "Gemm with transA, alpha or beta other than the defaults";
         }
 
-        if (n.OpType == "Conv" && (ModelGraph.GetInt(n, "group", 1) != 1 || weight.Constant.Dims.Count != 4))
+        if (n.OpType == "Conv" && (weight.Constant.Dims.Count != 4 || (ModelGraph.GetInt(n, "group", 1) != 1 && !ReconstructionDepthwise.IsDepthwise(n, weight))))
         {
-            return "only 2-D Conv with group 1 is refitted";
+            return "only 2-D Conv with group 1 or depthwise (one input channel per group) is refitted";
         }
 
         if (n.Input.Count > 2 && n.Input[2].Length > 0 && Bias(graph, node, weight.Rows) is null)
@@ -137,6 +139,11 @@ public static class Reconstruction
         ModelProto model = graph.Model;
         ConstantTensor? bias = Bias(graph, node, weight.Rows);
         int[] kept = [.. teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) ?? Enumerable.Range(0, originalWeight.Rows)];
+        if (ReconstructionDepthwise.IsDepthwise(n, weight))
+        {
+            return ReconstructionDepthwise.Refit(model, teacher.Model, data, options, n, original.Node, weight, bias, kept);
+        }
+
         var system = new ReconstructionSystem(weight.Columns, weight.Rows, bias is not null);
         var patch = new float[weight.Columns];
         var target = new float[weight.Rows];
@@ -151,7 +158,7 @@ public static class Reconstruction
                     float[] y = outputs.Read(batch, out long[] yShape);
                     if (n.OpType == "Conv")
                     {
-                        AddConvRows(system, n, weight, options, batch.FirstSample, x, xShape, y, yShape, kept, patch, target);
+                        AddConvRows(system, n, weight, options.ConvPositionsPerSample(data.SampleCount), batch.FirstSample, x, xShape, y, yShape, kept, patch, target);
                     }
                     else
                     {
@@ -205,7 +212,7 @@ public static class Reconstruction
         return new ReconstructionLayer(MagnitudePruningWeight.NodeLabel(n), n.OpType, weight.Rows, weight.Columns, system.Rows, before.Sum() / energy, after.Sum() / energy);
     }
 
-    private static void AddDenseRows(ReconstructionSystem system, int inputs, float[] x, float[] y, int originalOutputs, int[] kept, float[] target)
+    internal static void AddDenseRows(ReconstructionSystem system, int inputs, float[] x, float[] y, int originalOutputs, int[] kept, float[] target)
     {
         int rows = x.Length / inputs;
         for (int r = 0; r < rows; r++)
@@ -219,7 +226,7 @@ public static class Reconstruction
         }
     }
 
-    private static void AddConvRows(ReconstructionSystem system, NodeProto node, MagnitudePruningWeight weight, ReconstructionOptions options, int firstSample, float[] x, long[] xShape, float[] y, long[] yShape, int[] kept, float[] patch, float[] target)
+    internal static void AddConvRows(ReconstructionSystem system, NodeProto node, MagnitudePruningWeight weight, int positionsPerSample, int firstSample, float[] x, long[] xShape, float[] y, long[] yShape, int[] kept, float[] patch, float[] target)
     {
         int samples = (int)xShape[0], channels = (int)xShape[1], height = (int)xShape[2], width = (int)xShape[3];
         int originalOutputs = (int)yShape[1], outHeight = (int)yShape[2], outWidth = (int)yShape[3];
@@ -228,7 +235,7 @@ public static class Reconstruction
         long[] dilations = Ints(node, "dilations", [1, 1]);
         (int padTop, int padLeft) = Pads(node, height, width, outHeight, outWidth, kh, kw, strides, dilations);
         int positions = outHeight * outWidth;
-        int taken = Math.Min(options.PositionsPerSample, positions);
+        int taken = Math.Min(positionsPerSample, positions);
         int spacing = Math.Max(1, positions / taken);
         for (int s = 0; s < samples; s++)
         {
@@ -262,7 +269,7 @@ public static class Reconstruction
         }
     }
 
-    private static (int Top, int Left) Pads(NodeProto node, int height, int width, int outHeight, int outWidth, int kh, int kw, long[] strides, long[] dilations)
+    internal static (int Top, int Left) Pads(NodeProto node, int height, int width, int outHeight, int outWidth, int kh, int kw, long[] strides, long[] dilations)
     {
         string autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
@@ -276,6 +283,6 @@ public static class Reconstruction
         return autoPad == "VALID" ? (0, 0) : ((int)pads[0], (int)pads[1]);
     }
 
-    private static long[] Ints(NodeProto node, string name, long[] fallback) =>
+    internal static long[] Ints(NodeProto node, string name, long[] fallback) =>
         node.Attribute.FirstOrDefault(a => a.Name == name) is { } a && a.Ints.Count > 0 ? [.. a.Ints] : fallback;
 }

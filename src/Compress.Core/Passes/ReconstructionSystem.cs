@@ -76,6 +76,12 @@ internal sealed class ReconstructionSystem
         Rows++;
     }
 
+    /// <summary>(AᵀA)[i, j], from the stored upper triangle.</summary>
+    public double Gram(int i, int j) => i <= j ? _gram[((long)i * Size) + j] : _gram[((long)j * Size) + i];
+
+    /// <summary>(YᵀA)[output, i].</summary>
+    public double Cross(int output, int i) => _cross[((long)output * Size) + i];
+
     /// <summary>‖y‖² summed over outputs.</summary>
     public double TargetEnergy => _targetSquares.Sum();
 
@@ -164,12 +170,12 @@ internal sealed class ReconstructionSystem
         return Cholesky(a, n) ? a : null;
     }
 
-    private double MeanDiagonal()
+    public double MeanDiagonal()
     {
         double sum = 0;
         for (int i = 0; i < Inputs; i++)
         {
-            sum += _gram[(i * Size) + i];
+            sum += _gram[((long)i * Size) + i];
         }
 
         return Inputs == 0 || sum <= 0 ? 1e-8 : sum / Inputs;
@@ -183,7 +189,7 @@ internal sealed class ReconstructionSystem
         {
             double wi = w[i];
             linear += wi * _cross[((long)output * Size) + i];
-            quadratic += wi * wi * _gram[(i * Size) + i];
+            quadratic += wi * wi * _gram[((long)i * Size) + i];
             foreach (int j in support)
             {
                 if (j > i)

@@ -49,10 +49,15 @@ public static class StructuredPruning
             string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'"
                 : node.Graph != graph.Main ? "it is inside a subgraph (structured pruning edits the main graph only)"
                 : null;
-            if (reason is null && TryPrune(graph, node, options, out reason, out int before, out int kept, out long removed, out StructuredPruningPlan? plan) is { } keptOutputs)
+            if (reason is null && TryPrune(graph, node, options, teacher, out reason, out string? normFallback, out int before, out int kept, out long removed, out StructuredPruningPlan? plan) is { } keptOutputs)
             {
                 teacher.RecordKeptOutputs(label, keptOutputs);
-                foreach (StructuredPruningCoupling coupled in plan!.Coupled)
+                foreach (NodeProto depthwise in plan!.Depthwise)
+                {
+                    teacher.RecordKeptOutputs(MagnitudePruningWeight.NodeLabel(depthwise), keptOutputs);
+                }
+
+                foreach (StructuredPruningCoupling coupled in plan.Coupled)
                 {
                     teacher.RecordKeptOutputs(MagnitudePruningWeight.NodeLabel(coupled.Node), keptOutputs);
                 }
@@ -62,7 +67,7 @@ public static class StructuredPruning
                 removedTotal += removed;
                 report.AddCount("layers_pruned");
                 report.AddCount("outputs_removed", before - kept);
-                report.AddNote($"{label} ({n.OpType}): {before} -> {kept} outputs, {removed} parameters removed{through}");
+                report.AddNote($"{label} ({n.OpType}): {before} -> {kept} outputs, {removed} parameters removed{through}{(normFallback is null ? string.Empty : $"; kept by weight norm because {normFallback}")}");
                 continue;
             }
 
@@ -70,15 +75,18 @@ public static class StructuredPruning
         }
 
         report.AddCount("parameters_removed", removedTotal);
-        report.AddNote(string.Create(CultureInfo.InvariantCulture, $"ratio {options.Ratio}, kept outputs in multiples of {options.ChannelMultiple}, importance {options.Norm} norm of each output's weights"));
+        string importance = options.ActivationData is null ? $"{options.Norm} norm of each output's weights"
+            : "activations: the outputs the consuming layers need most to reproduce their original outputs on calibration data (least-squares, group OBS)";
+        report.AddNote(string.Create(CultureInfo.InvariantCulture, $"ratio {options.Ratio}, kept outputs in multiples of {options.ChannelMultiple}, importance {importance}"));
         return report;
     }
 
-    private static int[]? TryPrune(ModelGraph graph, GraphNode node, StructuredPruningOptions options, out string? reason, out int before, out int kept, out long removed, out StructuredPruningPlan? plan)
+    private static int[]? TryPrune(ModelGraph graph, GraphNode node, StructuredPruningOptions options, ReconstructionTeacher teacher, out string? reason, out string? normFallback, out int before, out int kept, out long removed, out StructuredPruningPlan? plan)
     {
         NodeProto n = node.Node;
         before = kept = 0;
         removed = 0;
+        normFallback = null;
         plan = null;
         MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out reason);
         if (weight is null)
@@ -134,6 +142,19 @@ public static class StructuredPruning
         }
 
         int[] keep = Importance(weight, options.Norm);
+        if (options.ActivationData is { } data)
+        {
+            // Outputs already narrowed (a gate Conv coupled to an earlier layer) no longer match the original's.
+            if (teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) is not null)
+            {
+                normFallback = "its outputs were narrowed with an earlier layer";
+            }
+            else
+            {
+                keep = StructuredPruningSelection.Rank(teacher.Model, plan.Sinks, before, keepCount, data, options.ActivationOptions, out normFallback) ?? keep;
+            }
+        }
+
         kept = keepCount;
         keep = [.. keep.Take(kept).Order()];
 

@@ -1,3 +1,5 @@
+using Compress.Core.Calibration;
+
 namespace Compress.Core.Passes;
 
 /// <summary>Options of <see cref="StructuredPruning"/>.</summary>
@@ -8,6 +10,16 @@ public sealed class StructuredPruningOptions
 
     /// <summary>Importance of an output: the norm of its weight row.</summary>
     public StructuredPruningNorm Norm { get; init; } = StructuredPruningNorm.L2;
+
+    /// <summary>
+    /// Calibration data for activation-based importance: when set, a layer keeps the outputs its consuming
+    /// layers need most to reproduce their original outputs (see <see cref="StructuredPruningSelection"/>);
+    /// when null, the outputs with the largest weight norm.
+    /// </summary>
+    public CalibrationDataSet? ActivationData { get; init; }
+
+    /// <summary>Capture settings (batch size, Conv positions, damping) of the activation-based importance.</summary>
+    public ReconstructionOptions ActivationOptions { get; init; } = new();
 
     /// <summary>Operators whose outputs may be removed.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = ["Conv", "MatMul", "Gemm"];

@@ -66,6 +66,7 @@ public static class ModelInputFiles
     {
         QuantizePassSpec { Calibration: { } calibration } => FilesUnder(calibration.ExpandDataPaths()),
         ReconstructPassSpec reconstruct => FilesUnder(reconstruct.ExpandDataPaths()),
+        PrunePassSpec prune => FilesUnder(prune.ExpandDataPaths()),
         _ => [],
     };
 

@@ -13,6 +13,7 @@ internal static class PruneKeys
     public const string Ratio = "ratio";
     public const string Norm = "norm";
     public const string ChannelMultiple = "channel_multiple";
+    public const string Importance = "importance";
     public const string OpTypes = "op_types";
     public const string NodesToExclude = "nodes_to_exclude";
 
@@ -24,7 +25,7 @@ internal static class PruneKeys
     public const string Pack = "pack";
     public const string Storage = "storage";
 
-    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, ChannelMultiple, OpTypes, NodesToExclude];
+    public static IReadOnlyList<string> PruneOptions { get; } = [Method, Sparsity, Threshold, Pattern, Scope, Ratio, Norm, ChannelMultiple, Importance, Data, Samples, OpTypes, NodesToExclude];
 
     /// <summary>Prune keys that belong to one method only.</summary>
     public static IReadOnlyDictionary<string, PruneMethod> MethodOnlyKeys { get; } = new Dictionary<string, PruneMethod>(StringComparer.Ordinal)
@@ -36,6 +37,9 @@ internal static class PruneKeys
         [Ratio] = PruneMethod.Structured,
         [Norm] = PruneMethod.Structured,
         [ChannelMultiple] = PruneMethod.Structured,
+        [Importance] = PruneMethod.Structured,
+        [Data] = PruneMethod.Structured,
+        [Samples] = PruneMethod.Structured,
     };
 
     public static IReadOnlyList<string> ReconstructOptions { get; } = [Data, Samples, BatchSize, Damping, NodesToExclude];
@@ -45,6 +49,8 @@ internal static class PruneKeys
     public static IReadOnlyList<KeyValuePair<string, MagnitudePruningScope>> Scopes { get; } = [new("per_layer", MagnitudePruningScope.PerLayer), new("global", MagnitudePruningScope.Global)];
 
     public static IReadOnlyList<KeyValuePair<string, StructuredPruningNorm>> Norms { get; } = [new("l1", StructuredPruningNorm.L1), new("l2", StructuredPruningNorm.L2)];
+
+    public static IReadOnlyList<KeyValuePair<string, StructuredPruningImportance>> Importances { get; } = [new("weights", StructuredPruningImportance.Weights), new("activations", StructuredPruningImportance.Activations)];
 
     public static IReadOnlyList<KeyValuePair<string, Packing.PackFormat>> PackFormats { get; } = [new("none", Packing.PackFormat.None), new("brotli", Packing.PackFormat.Brotli)];
 

@@ -8,7 +8,7 @@ namespace Compress.Core.Spec;
 internal static class PruneOptionsReader
 {
     /// <summary>Reads the options; null when any problem was reported.</summary>
-    public static PrunePassSpec? Read(SpecNodeReader reader, YamlScalarNode passKey, YamlNode? options)
+    public static PrunePassSpec? Read(SpecNodeReader reader, string specDirectory, YamlScalarNode passKey, YamlNode? options)
     {
         if (options is not YamlMappingNode mapping)
         {
@@ -42,6 +42,9 @@ internal static class PruneOptionsReader
         MagnitudePruningScope scope = MagnitudePruningScope.PerLayer;
         StructuredPruningNorm norm = StructuredPruningNorm.L2;
         int channelMultiple = StructuredPruningOptions.DefaultChannelMultiple;
+        StructuredPruningImportance importance = StructuredPruningImportance.Weights;
+        List<string>? data = null;
+        int samples = ReconstructPassSpec.DefaultSamples;
         IReadOnlyList<string> opTypes = ["Conv", "MatMul", "Gemm"], exclude = [];
         foreach (MappingEntry entry in entries)
         {
@@ -80,6 +83,15 @@ internal static class PruneOptionsReader
                 case PruneKeys.ChannelMultiple when reader.TryReadInteger(entry, 1, 1024, out int multiple):
                     channelMultiple = multiple;
                     break;
+                case PruneKeys.Importance:
+                    reader.TryReadEnum(entry, PruneKeys.Importances, StringComparison.Ordinal, "importance", out importance);
+                    break;
+                case PruneKeys.Data:
+                    data = ReconstructOptionsReader.ReadData(reader, specDirectory, entry, "Pruning data");
+                    break;
+                case PruneKeys.Samples:
+                    reader.TryReadInteger(entry, 1, 1_000_000, out samples);
+                    break;
                 case PruneKeys.OpTypes when reader.TryReadStringList(entry, "op type names", out List<string> types):
                     opTypes = types;
                     break;
@@ -106,6 +118,20 @@ internal static class PruneOptionsReader
             reader.Error(DiagnosticCodes.MissingKey, passKey.Start, "'method: structured' needs 'ratio', the fraction of each layer's outputs to remove, e.g. 'ratio: 0.25'.");
         }
 
+        // Activation importance measures the consuming layers on data; weight norms need none.
+        MappingEntry? dataEntry = entries.FirstOrDefault(e => e.Key is PruneKeys.Data or PruneKeys.Samples);
+        if (method == PruneMethod.Structured && reader.ErrorCount == errorsBefore && misspelt.Count == 0)
+        {
+            if (importance == StructuredPruningImportance.Activations && !entries.Any(e => e.Key == PruneKeys.Data))
+            {
+                reader.Error(DiagnosticCodes.MissingKey, entries.First(e => e.Key == PruneKeys.Importance).KeyNode.Start, "'importance: activations' needs 'data': the .npy/.npz file(s) the consuming layers are measured on, e.g. 'data: data/calib.npy'.");
+            }
+            else if (importance == StructuredPruningImportance.Weights && dataEntry is not null)
+            {
+                reader.Error(DiagnosticCodes.ConflictingOptions, dataEntry.KeyNode.Start, $"'{dataEntry.Key}' is used only with 'importance: activations'; weight-norm importance needs no data.");
+            }
+        }
+
         return reader.ErrorCount > errorsBefore
             ? null
             : new PrunePassSpec
@@ -119,6 +145,9 @@ internal static class PruneOptionsReader
                 Ratio = ratio,
                 Norm = norm,
                 ChannelMultiple = channelMultiple,
+                Importance = importance,
+                DataPaths = data ?? [],
+                Samples = samples,
                 OpTypes = opTypes,
                 NodesToExclude = exclude,
             };

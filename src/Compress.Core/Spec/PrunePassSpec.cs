@@ -5,7 +5,7 @@ namespace Compress.Core.Spec;
 /// <summary>
 /// Options of a <c>prune</c> pass. <c>method: magnitude</c> takes exactly one of <see cref="Sparsity"/>,
 /// <see cref="Threshold"/> or <see cref="Pattern"/> (and <see cref="Scope"/>); <c>method: structured</c> takes
-/// <see cref="Ratio"/> (and <see cref="Norm"/>).
+/// <see cref="Ratio"/> (and <see cref="Norm"/>, <see cref="ChannelMultiple"/>, <see cref="Importance"/> with <see cref="DataPaths"/>).
 /// </summary>
 public sealed class PrunePassSpec : PassSpec
 {
@@ -41,6 +41,18 @@ public sealed class PrunePassSpec : PassSpec
 
     /// <summary>Structured: kept outputs rounded to a multiple of this (see <see cref="StructuredPruningOptions.ChannelMultiple"/>).</summary>
     public int ChannelMultiple { get; init; } = StructuredPruningOptions.DefaultChannelMultiple;
+
+    /// <summary>Structured: what decides the kept outputs (weight norm, or calibration activations from <see cref="DataPaths"/>).</summary>
+    public StructuredPruningImportance Importance { get; init; } = StructuredPruningImportance.Weights;
+
+    /// <summary>Structured with activation importance: full paths of the calibration data, as for <c>reconstruct</c>.</summary>
+    public IReadOnlyList<string> DataPaths { get; init; } = [];
+
+    /// <summary>Structured with activation importance: use at most this many samples.</summary>
+    public int Samples { get; init; } = ReconstructPassSpec.DefaultSamples;
+
+    /// <summary>The data files, globs expanded, in order.</summary>
+    public IReadOnlyList<string> ExpandDataPaths() => [.. DataPaths.SelectMany(p => IO.PathGlob.IsGlob(p) ? IO.PathGlob.Expand(p) : [p])];
 
     /// <summary>Operators whose weights are pruned.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = ["Conv", "MatMul", "Gemm"];

@@ -65,8 +65,8 @@ internal static class ReconstructOptionsReader
             };
     }
 
-    /// <summary>A path, glob or list of them, relative to the spec; each must match something.</summary>
-    private static List<string>? ReadData(SpecNodeReader reader, string specDirectory, MappingEntry entry)
+    /// <summary>A path, glob or list of them, relative to the spec; each must match something (also read by <c>prune</c>).</summary>
+    internal static List<string>? ReadData(SpecNodeReader reader, string specDirectory, MappingEntry entry, string what = "Reconstruction data")
     {
         List<YamlNode> items = entry.Value is YamlSequenceNode sequence ? [.. sequence.Children] : [entry.Value];
         if (items.Count == 0 || items.Any(i => !SpecNodeReader.IsString(i) || ((YamlScalarNode)i).Value is not { Length: > 0 }))
@@ -83,7 +83,7 @@ internal static class ReconstructOptionsReader
             bool exists = PathGlob.IsGlob(written) ? PathGlob.Expand(full).Count > 0 : File.Exists(full) || Directory.Exists(full);
             if (!exists)
             {
-                reader.Error(DiagnosticCodes.DataFileMissing, item.Start, $"Reconstruction data '{written}' was not found (looked for '{full}').");
+                reader.Error(DiagnosticCodes.DataFileMissing, item.Start, $"{what} '{written}' was not found (looked for '{full}').");
                 return null;
             }
 

@@ -393,7 +393,7 @@ internal sealed partial class SpecValidator
     {
         QuantizePassSpec.PassKind => QuantizeOptionsReader.Read(reader, specDirectory, passKey, options!),
         Float16PassSpec.PassKind => Float16OptionsReader.Read(reader, passKey, options),
-        PrunePassSpec.PassKind => PruneOptionsReader.Read(reader, passKey, options),
+        PrunePassSpec.PassKind => PruneOptionsReader.Read(reader, specDirectory, passKey, options),
         ReconstructPassSpec.PassKind => ReconstructOptionsReader.Read(reader, specDirectory, passKey, options),
         _ => CleanupOptionsReader.Read(reader, passKey, options),
     };

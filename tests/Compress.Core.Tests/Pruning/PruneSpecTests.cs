@@ -47,6 +47,11 @@ public class PruneSpecTests
     [TestCase("      - prune: { method: magnitude, sparsity: 0.5, channel_multiple: 8 }", DiagnosticCodes.KeyNotApplicable, 6, 52)]
     [TestCase("      - reconstruct: { samples: 8 }", DiagnosticCodes.MissingKey, 6, 9)]
     [TestCase("      - reconstruct: { data: data/none.npy }", DiagnosticCodes.DataFileMissing, 6, 30)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, importance: activations }", DiagnosticCodes.MissingKey, 6, 51)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, data: data/calib.npy }", DiagnosticCodes.ConflictingOptions, 6, 51)]
+    [TestCase("      - prune: { method: magnitude, sparsity: 0.5, importance: activations }", DiagnosticCodes.KeyNotApplicable, 6, 52)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, importance: activations, data: data/none.npy }", DiagnosticCodes.DataFileMissing, 6, 82)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, importance: gradients, data: data/calib.npy }", DiagnosticCodes.BadEnumValue, 6, 63)]
     public void MistakesAreOneCodedErrorAtTheirPosition(string pass, string code, int line, int column)
     {
         using var workspace = new SpecWorkspace();
@@ -113,6 +118,28 @@ public class PruneSpecTests
 
         Assert.That(reports.Single().Pass, Is.EqualTo(StructuredPruning.PassName));
         Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(reports[0].Count("parameters_removed")).And.GreaterThan(0));
+    }
+
+    [Test]
+    public void StructuredEntryWithActivationImportanceReadsItsData()
+    {
+        using var workspace = new SpecWorkspace();
+        SpecLoadResult loaded = workspace.Parse(SpecWorkspace.WithPass("      - prune: { method: structured, ratio: 0.25, importance: activations, data: data/calib.npy, samples: 64 }"));
+        Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
+        var parsed = (PrunePassSpec)loaded.Spec!.Models[0].Passes[0];
+        Assert.That((parsed.Importance, parsed.DataPaths.Single(), parsed.Samples), Is.EqualTo((StructuredPruningImportance.Activations, workspace.PathOf("data/calib.npy"), 64)));
+        Assert.That(ModelInputFiles.DataFilesOf(parsed), Is.EqualTo(new[] { workspace.PathOf("data/calib.npy") }), "the data is an input of the cached build");
+
+        // The same entry on real data through the pass runner.
+        ModelProto model = SharedMaterial.LoadModel("fashion-cnn");
+        long before = PruningMaterial.Parameters(model);
+        var spec = new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25, Importance = StructuredPruningImportance.Activations, DataPaths = [SharedMaterial.DataPath("fashion_calib_x.npy")], Samples = 64 };
+
+        PassReport report = PassRunner.Run(model, spec).Single();
+
+        Assert.That(report.Notes[^1], Does.Contain("importance activations"));
+        Assert.That(report.Notes.Where(n => n.Contains("kept by weight norm", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(report.Count("parameters_removed")).And.GreaterThan(0));
     }
 
     private sealed class NullLog : IPipelineLog

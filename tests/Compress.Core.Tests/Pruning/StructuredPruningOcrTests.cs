@@ -15,6 +15,12 @@ public class StructuredPruningOcrTests
 {
     private const int Samples = 256;
 
+    /// <summary>ocr-det text-mask IoU (2 test pages) after 25 % structured pruning by weight norm and reconstruction.</summary>
+    private static readonly double[] WeightNormIou = [0.9006, 0.8452];
+
+    /// <summary>The same with activation importance (and depthwise Convs refitted as always).</summary>
+    private static readonly double[] ActivationIou = [0.9618, 0.9166];
+
     // Before channels could flow through depthwise Convs only the squeeze-excitation reducers were pruned
     // (5 layers with multiples of 16, 7 with multiples of 8). Residual Adds still stop the projections.
     // With multiples of 16 one more test image of 100 is lost than the 2-point floor allows.
@@ -48,7 +54,9 @@ public class StructuredPruningOcrTests
     }
 
     // The detector keeps its FPN (Resize, Concat, residual Adds) and loses a quarter of the backbone's channels.
-    // Uniform 25% is too much for it: one calibration page refits the masks only to IoU ≈ 0.66–0.83 (bench/README.md).
+    // With weight-norm importance one calibration page refits the masks only to IoU ≈ 0.90 / 0.85 (0.83 / 0.66 with
+    // 64 rows per Conv before reconstruction sampled at least 8,192 positions per layer; 0.897 / 0.862 with those
+    // rows but before depthwise Convs were refitted too).
     [Test]
     public void OcrDetPrunesThroughDepthwiseConvsAndReconstructionRecoversPartOfTheMasks()
     {
@@ -62,11 +70,46 @@ public class StructuredPruningOcrTests
         float[] pages = NpyArray.Load(SharedMaterial.DataPath("det_test_x.npy")).ToSingleArray();
         bool[][] reference = SharedModelRunner.OcrDetTextMasks(original, pages);
         double[] prunedIou = SharedModelRunner.Iou(reference, SharedModelRunner.OcrDetTextMasks(model, pages));
-        CalibrationDataSet data = CalibrationDataSet.Open([SharedMaterial.DataPath("det_calib_x.npy")], model, null);
-        Reconstruction.Reconstruct(model, ReconstructionTeacher.Of(model)!, data, new ReconstructionOptions());
+        Reconstruction.Reconstruct(model, ReconstructionTeacher.Of(model)!, DetCalibration(model), new ReconstructionOptions());
         double[] refitIou = SharedModelRunner.Iou(reference, SharedModelRunner.OcrDetTextMasks(model, pages));
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ocr-det structured 25%: {report.Count("layers_pruned")} layers pruned, {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU pruned {string.Join(" / ", prunedIou.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}, + reconstruction {string.Join(" / ", refitIou.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}"));
-        Assert.That(refitIou.Zip(prunedIou).All(p => p.First > p.Second + 0.3), Is.True, "reconstruction brings the masks back from nothing");
+            $"ocr-det structured 25%, weight norm: {report.Count("layers_pruned")} layers pruned, {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU pruned {Format(prunedIou)}, + reconstruction {Format(refitIou)}"));
+        Assert.That(prunedIou, Is.All.LessThan(0.01), "pruning alone wipes the masks out");
+        Assert.That(refitIou, Is.EqualTo(WeightNormIou).Within(0.005));
     }
+
+    // Keeping the channels the next layers need (least squares on the calibration page) instead of the largest
+    // weights, and refitting the depthwise Convs too, brings the same 25 % cut to IoU 0.962 / 0.917: better,
+    // still short of the 0.98 floor with one calibration page (bench/README.md).
+    [Test]
+    public void OcrDetActivationImportanceAndDepthwiseRefitKeepMoreOfTheMasks()
+    {
+        ModelProto original = SharedMaterial.LoadModel("ocr-det");
+        ModelProto model = original.Clone();
+
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25, ActivationData = DetCalibration(original) });
+        ReconstructionResult result = Reconstruction.Reconstruct(model, ReconstructionTeacher.Of(model)!, DetCalibration(model), new ReconstructionOptions());
+
+        Assert.That(report.Count("layers_pruned"), Is.EqualTo(23), "the same layers as with weight norms, other channels");
+        Assert.That(report.Notes.Where(n => n.Contains("kept by weight norm", StringComparison.Ordinal)), Is.Empty);
+        HashSet<string> depthwiseConvs = [.. model.Graph.Node.Where(n => n.OpType == "Conv" && ModelGraph.GetInt(n, "group", 1) != 1).Select(n => n.Name)];
+        List<ReconstructionLayer> depthwise = [.. result.Layers.Where(l => depthwiseConvs.Contains(l.Node))];
+        Assert.That(depthwise, Has.Count.EqualTo(13), "every depthwise Conv the channels flowed through is refitted");
+        Assert.That(depthwise.Select(l => l.Inputs), Is.All.AnyOf(9, 25), "each channel on its own 3x3 or 5x5 window");
+        foreach (ReconstructionLayer layer in result.Layers)
+        {
+            Assert.That(layer.ErrorAfter, layer.ErrorBefore > 1e-9 ? Is.LessThan(layer.ErrorBefore) : Is.LessThanOrEqualTo(layer.ErrorBefore), $"{layer.Node}: {layer.ErrorBefore} -> {layer.ErrorAfter}");
+        }
+
+        float[] pages = NpyArray.Load(SharedMaterial.DataPath("det_test_x.npy")).ToSingleArray();
+        double[] iou = SharedModelRunner.Iou(SharedModelRunner.OcrDetTextMasks(original, pages), SharedModelRunner.OcrDetTextMasks(model, pages));
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ocr-det structured 25%, activation importance + reconstruction (depthwise too): {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU {Format(iou)}; depthwise errors {string.Join(", ", depthwise.Select(l => $"{l.Node} {l.ErrorBefore:G3}->{l.ErrorAfter:G3}"))}"));
+        Assert.That(iou, Is.EqualTo(ActivationIou).Within(0.005));
+        Assert.That(iou.Zip(WeightNormIou).All(p => p.First > p.Second + 0.05), Is.True, "better than keeping the largest weights on both pages");
+    }
+
+    private static CalibrationDataSet DetCalibration(ModelProto model) => CalibrationDataSet.Open([SharedMaterial.DataPath("det_calib_x.npy")], model, null);
+
+    private static string Format(double[] iou) => string.Join(" / ", iou.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)));
 }
