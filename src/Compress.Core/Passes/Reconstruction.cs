@@ -228,44 +228,21 @@ public static class Reconstruction
 
     internal static void AddConvRows(ReconstructionSystem system, NodeProto node, MagnitudePruningWeight weight, int positionsPerSample, int firstSample, float[] x, long[] xShape, float[] y, long[] yShape, int[] kept, float[] patch, float[] target)
     {
-        int samples = (int)xShape[0], channels = (int)xShape[1], height = (int)xShape[2], width = (int)xShape[3];
-        int originalOutputs = (int)yShape[1], outHeight = (int)yShape[2], outWidth = (int)yShape[3];
-        int kh = (int)weight.Constant.Dims[2], kw = (int)weight.Constant.Dims[3];
-        long[] strides = Ints(node, "strides", [1, 1]);
-        long[] dilations = Ints(node, "dilations", [1, 1]);
-        (int padTop, int padLeft) = Pads(node, height, width, outHeight, outWidth, kh, kw, strides, dilations);
-        int positions = outHeight * outWidth;
-        int taken = Math.Min(positionsPerSample, positions);
-        int spacing = Math.Max(1, positions / taken);
-        for (int s = 0; s < samples; s++)
+        var sampler = new ConvWindowSampler(node, [.. weight.Constant.Dims], xShape, yShape, positionsPerSample);
+        int channels = (int)xShape[1], originalOutputs = (int)yShape[1], window = sampler.Window;
+        foreach ((int s, int position) in sampler.Sampled((int)xShape[0], firstSample))
         {
-            int offset = (firstSample + s) % spacing;
-            for (int i = 0; i < taken; i++)
+            for (int c = 0; c < channels; c++)
             {
-                int position = (int)((((long)i * positions / taken) + offset) % positions);
-                int oh = position / outWidth, ow = position % outWidth;
-                int p = 0;
-                for (int c = 0; c < channels; c++)
-                {
-                    for (int ki = 0; ki < kh; ki++)
-                    {
-                        int ih = (int)((oh * strides[0]) - padTop + (ki * dilations[0]));
-                        for (int kj = 0; kj < kw; kj++, p++)
-                        {
-                            int iw = (int)((ow * strides[1]) - padLeft + (kj * dilations[1]));
-                            bool inside = ih >= 0 && ih < height && iw >= 0 && iw < width;
-                            patch[p] = inside ? x[((((long)s * channels) + c) * height * width) + ((long)ih * width) + iw] : 0f;
-                        }
-                    }
-                }
-
-                for (int j = 0; j < kept.Length; j++)
-                {
-                    target[j] = y[((((long)s * originalOutputs) + kept[j]) * positions) + position];
-                }
-
-                system.Add(patch, target);
+                sampler.FillWindow(x, s, c, position, patch.AsSpan(c * window, window));
             }
+
+            for (int j = 0; j < kept.Length; j++)
+            {
+                target[j] = y[((((long)s * originalOutputs) + kept[j]) * sampler.Positions) + position];
+            }
+
+            system.Add(patch, target);
         }
     }
 

@@ -87,39 +87,15 @@ internal static class ReconstructionDepthwise
     /// <summary>For sampled output positions: each channel's kH×kW window of its own input channel, and the original output of that channel.</summary>
     private static void AddRows(ReconstructionSystem[] systems, NodeProto node, MagnitudePruningWeight weight, int positionsPerSample, int firstSample, float[] x, long[] xShape, float[] y, long[] yShape, int[] kept, float[] patch, float[] target)
     {
-        int samples = (int)xShape[0], channels = (int)xShape[1], height = (int)xShape[2], width = (int)xShape[3];
-        int originalChannels = (int)yShape[1], outHeight = (int)yShape[2], outWidth = (int)yShape[3];
-        int kh = (int)weight.Constant.Dims[2], kw = (int)weight.Constant.Dims[3];
-        long[] strides = Reconstruction.Ints(node, "strides", [1, 1]);
-        long[] dilations = Reconstruction.Ints(node, "dilations", [1, 1]);
-        (int padTop, int padLeft) = Reconstruction.Pads(node, height, width, outHeight, outWidth, kh, kw, strides, dilations);
-        int positions = outHeight * outWidth;
-        int taken = Math.Min(positionsPerSample, positions);
-        int spacing = Math.Max(1, positions / taken);
-        for (int s = 0; s < samples; s++)
+        var sampler = new ConvWindowSampler(node, [.. weight.Constant.Dims], xShape, yShape, positionsPerSample);
+        int channels = (int)xShape[1], originalChannels = (int)yShape[1];
+        foreach ((int s, int position) in sampler.Sampled((int)xShape[0], firstSample))
         {
-            int offset = (firstSample + s) % spacing;
-            for (int i = 0; i < taken; i++)
+            for (int c = 0; c < channels; c++)
             {
-                int position = (int)((((long)i * positions / taken) + offset) % positions);
-                int oh = position / outWidth, ow = position % outWidth;
-                for (int c = 0; c < channels; c++)
-                {
-                    long plane = (((long)s * channels) + c) * height * width;
-                    int p = 0;
-                    for (int ki = 0; ki < kh; ki++)
-                    {
-                        int ih = (int)((oh * strides[0]) - padTop + (ki * dilations[0]));
-                        for (int kj = 0; kj < kw; kj++, p++)
-                        {
-                            int iw = (int)((ow * strides[1]) - padLeft + (kj * dilations[1]));
-                            patch[p] = ih >= 0 && ih < height && iw >= 0 && iw < width ? x[plane + ((long)ih * width) + iw] : 0f;
-                        }
-                    }
-
-                    target[0] = y[((((long)s * originalChannels) + kept[c]) * positions) + position];
-                    systems[c].Add(patch, target);
-                }
+                sampler.FillWindow(x, s, c, position, patch.AsSpan(0, sampler.Window));
+                target[0] = y[((((long)s * originalChannels) + kept[c]) * sampler.Positions) + position];
+                systems[c].Add(patch, target);
             }
         }
     }
