@@ -144,29 +144,7 @@ public static class Reconstruction
             return ReconstructionDepthwise.Refit(model, teacher.Model, data, options, n, original.Node, weight, bias, kept);
         }
 
-        var system = new ReconstructionSystem(weight.Columns, weight.Rows, bias is not null);
-        var patch = new float[weight.Columns];
-        var target = new float[weight.Rows];
-        using (var inputs = new ReconstructionCapture(model, n.Input[0]))
-        using (var outputs = new ReconstructionCapture(teacher.Model, original.Node.Output[0]))
-        {
-            foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
-            {
-                using (batch)
-                {
-                    float[] x = inputs.Read(batch, out long[] xShape);
-                    float[] y = outputs.Read(batch, out long[] yShape);
-                    if (n.OpType == "Conv")
-                    {
-                        AddConvRows(system, n, weight, options.ConvPositionsPerSample(data.SampleCount), batch.FirstSample, x, xShape, y, yShape, kept, patch, target);
-                    }
-                    else
-                    {
-                        AddDenseRows(system, weight.Columns, x, y, (int)yShape[^1], kept, target);
-                    }
-                }
-            }
-        }
+        ReconstructionSystem system = Accumulate(n, weight, (model, n.Input[0]), (teacher.Model, original.Node.Output[0]), kept, bias is not null, data, options);
 
         float[] values = weight.Read();
         float[]? biasValues = bias is null ? null : TensorData.ReadFloats(bias.Value!);
@@ -210,6 +188,37 @@ public static class Reconstruction
 
         double energy = Math.Max(system.TargetEnergy, double.Epsilon);
         return new ReconstructionLayer(MagnitudePruningWeight.NodeLabel(n), n.OpType, weight.Rows, weight.Columns, system.Rows, before.Sum() / energy, after.Sum() / energy);
+    }
+
+    /// <summary>
+    /// The least-squares system of <paramref name="node"/> (a Conv or a MatMul/Gemm): its input read from one model, the
+    /// <paramref name="kept"/> outputs it must reproduce read from another, over every calibration batch.
+    /// </summary>
+    internal static ReconstructionSystem Accumulate(NodeProto node, MagnitudePruningWeight weight, (ModelProto Model, string Tensor) input, (ModelProto Model, string Tensor) output, int[] kept, bool withBias, CalibrationDataSet data, ReconstructionOptions options)
+    {
+        var system = new ReconstructionSystem(weight.Columns, kept.Length, withBias);
+        var patch = new float[weight.Columns];
+        var target = new float[kept.Length];
+        using var inputs = new ReconstructionCapture(input.Model, input.Tensor);
+        using var outputs = new ReconstructionCapture(output.Model, output.Tensor);
+        foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
+        {
+            using (batch)
+            {
+                float[] x = inputs.Read(batch, out long[] xShape);
+                float[] y = outputs.Read(batch, out long[] yShape);
+                if (node.OpType == "Conv")
+                {
+                    AddConvRows(system, node, weight, options.ConvPositionsPerSample(data.SampleCount), batch.FirstSample, x, xShape, y, yShape, kept, patch, target);
+                }
+                else
+                {
+                    AddDenseRows(system, weight.Columns, x, y, (int)yShape[^1], kept, target);
+                }
+            }
+        }
+
+        return system;
     }
 
     internal static void AddDenseRows(ReconstructionSystem system, int inputs, float[] x, float[] y, int originalOutputs, int[] kept, float[] target)

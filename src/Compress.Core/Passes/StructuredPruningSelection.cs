@@ -109,29 +109,7 @@ internal static class StructuredPruningSelection
             int[] all = [.. Enumerable.Range(0, outputs)];
             // Reconstruction refits a bias only where the sink has one, so only then may a constant channel be dropped for free.
             bool withBias = node.Input.Count > 2 && node.Input[2].Length > 0;
-            var system = new ReconstructionSystem(weight.Columns, outputs, withBias);
-            var patch = new float[weight.Columns];
-            var target = new float[outputs];
-            using (var inputs = new ReconstructionCapture(original, node.Input[0]))
-            using (var results = new ReconstructionCapture(original, node.Output[0]))
-            {
-                foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
-                {
-                    using (batch)
-                    {
-                        float[] x = inputs.Read(batch, out long[] xShape);
-                        float[] y = results.Read(batch, out long[] yShape);
-                        if (node.OpType == "Conv")
-                        {
-                            Reconstruction.AddConvRows(system, node, weight, options.ConvPositionsPerSample(data.SampleCount), batch.FirstSample, x, xShape, y, yShape, all, patch, target);
-                        }
-                        else
-                        {
-                            Reconstruction.AddDenseRows(system, weight.Columns, x, y, (int)yShape[^1], all, target);
-                        }
-                    }
-                }
-            }
+            ReconstructionSystem system = Reconstruction.Accumulate(node, weight, (original, node.Input[0]), (original, node.Output[0]), all, withBias, data, options);
 
             int size = system.Size;
             double lambda = options.Damping * system.MeanDiagonal();

@@ -91,9 +91,13 @@ internal sealed class StaticQuantizationRun(
             }
         }
 
-        foreach ((GraphScope scope, string name) in _planOrder.Where(p => !OnlyReadInFloat(p.Scope, p.Name)).ToList())
+        // Float readers are decided for every tensor before any Q/DQ pair rewires who produces what.
+        foreach ((GraphScope scope, string name, HashSet<NodeProto> floatReaders) in _planOrder.Select(p => (p.Scope, p.Name, FloatReaders(p.Scope, p.Name))).ToList())
         {
-            EmitQdq(scope, name, _plans[(scope, name)]);
+            if (!OnlyReadInFloat(scope, name, floatReaders))
+            {
+                EmitQdq(scope, name, _plans[(scope, name)], floatReaders);
+            }
         }
 
         foreach (ConstantTensor constant in _replacedConstants)
@@ -471,8 +475,6 @@ internal sealed class StaticQuantizationRun(
     /// Reading the float tensor is exact. A quantized producer read this way is no longer fused by ORT (its output has
     /// a float reader), which is why the first rule needs a float producer.
     /// </summary>
-    private bool ReadsFloat(GraphScope scope, NodeProto node, string tensor) => ReadsFloat(scope, node, tensor, _selectedNodes);
-
     private bool ReadsFloat(GraphScope scope, NodeProto node, string tensor, HashSet<NodeProto> selected) =>
         !selected.Contains(node)
         && (scope.Producer(tensor) is not { } producer || !selected.Contains(producer)
@@ -480,16 +482,16 @@ internal sealed class StaticQuantizationRun(
             || (node.OpType is "Reshape" or "Transpose" or "Squeeze" or "Unsqueeze" or "MaxPool"
                 && node.Output.Any(o => o.Length > 0 && graph.FindUses(scope, o).Any(u => u.Graph != scope))));
 
-    /// <summary>A tensor that only float readers use (and no graph output) gets no Q/DQ pair at all.</summary>
-    private bool OnlyReadInFloat(GraphScope scope, string name)
-    {
-        if (scope.IsGraphOutput(name))
-        {
-            return false;
-        }
+    /// <summary>The readers of <paramref name="name"/> in its own graph that read it as float (<see cref="ReadsFloat(GraphScope, NodeProto, string, HashSet{NodeProto})"/>).</summary>
+    private HashSet<NodeProto> FloatReaders(GraphScope scope, string name) => new(
+        graph.FindUses(scope, name).Where(u => u.Graph == scope && ReadsFloat(scope, u.Node, name, _selectedNodes)).Select(u => u.Node),
+        ReferenceEqualityComparer.Instance);
 
+    /// <summary>A tensor that only float readers use (and no graph output) gets no Q/DQ pair at all.</summary>
+    private bool OnlyReadInFloat(GraphScope scope, string name, HashSet<NodeProto> floatReaders)
+    {
         IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
-        return uses.Count > 0 && uses.All(u => u.Graph == scope && ReadsFloat(scope, u.Node, name));
+        return !scope.IsGraphOutput(name) && uses.Count > 0 && uses.All(u => floatReaders.Contains(u.Node));
     }
 
     private bool IsUnreadModelOutput(GraphScope scope, string name) =>
@@ -541,19 +543,14 @@ internal sealed class StaticQuantizationRun(
         return parameters;
     }
 
-    /// <summary>QuantizeLinear → DequantizeLinear for one activation tensor.</summary>
-    private void EmitQdq(GraphScope scope, string name, TensorPlan plan)
+    /// <summary>QuantizeLinear → DequantizeLinear for one activation tensor; <paramref name="floatReaders"/> keep reading the float value.</summary>
+    private void EmitQdq(GraphScope scope, string name, TensorPlan plan, HashSet<NodeProto> floatReaders)
     {
         QuantParameters p = plan.Parameters!.Value;
         string scaleName = graph.UniqueName(name + "_scale");
         string zeroPointName = graph.UniqueName(name + "_zero_point");
         string quantized = graph.UniqueName(name + "_quantized");
         NodeProto? producer = scope.Producer(name);
-
-        // Decided before the rewiring below changes who produces the name.
-        var floatReaders = new HashSet<NodeProto>(
-            graph.FindUses(scope, name).Where(u => u.Graph == scope && ReadsFloat(scope, u.Node, name)).Select(u => u.Node),
-            ReferenceEqualityComparer.Instance);
         NodeProto q;
         NodeProto dq;
         if (producer is not null)
@@ -574,13 +571,7 @@ internal sealed class StaticQuantizationRun(
             graph.InsertAfter(scope, producer, [q, dq]);
             foreach (NodeProto reader in floatReaders)
             {
-                for (int i = 0; i < reader.Input.Count; i++)
-                {
-                    if (reader.Input[i] == name)
-                    {
-                        reader.Input[i] = prequant;
-                    }
-                }
+                RenameInput(reader, name, prequant);
             }
         }
         else
@@ -591,13 +582,7 @@ internal sealed class StaticQuantizationRun(
             dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
             foreach (GraphNode use in uses.Where(u => !floatReaders.Contains(u.Node)))
             {
-                for (int i = 0; i < use.Node.Input.Count; i++)
-                {
-                    if (use.Node.Input[i] == name)
-                    {
-                        use.Node.Input[i] = dequantized;
-                    }
-                }
+                RenameInput(use.Node, name, dequantized);
             }
 
             scope.Graph.Node.Insert(0, dq);
@@ -606,6 +591,17 @@ internal sealed class StaticQuantizationRun(
 
         graph.AddConstant(scope, p.ScaleTensor(scaleName));
         graph.AddConstant(scope, p.ZeroPointTensor(zeroPointName));
+    }
+
+    private static void RenameInput(NodeProto node, string from, string to)
+    {
+        for (int i = 0; i < node.Input.Count; i++)
+        {
+            if (node.Input[i] == from)
+            {
+                node.Input[i] = to;
+            }
+        }
     }
 
     /// <summary>Weights, bias and constant operands of a selected node become integer constants read through DequantizeLinear.</summary>
