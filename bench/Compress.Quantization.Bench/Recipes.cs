@@ -15,6 +15,8 @@ internal static class Recipes
 {
     public static IEnumerable<VariantRecipe> All(string shared)
     {
+        // fp32 after graph clean-up alone (BatchNorm folding, hard-swish fusion): what the int8 variants must also beat.
+        yield return Make("fp32 clean-up", _ => new CleanupPassSpec());
         yield return Make("dynamic int8", _ => new QuantizePassSpec { Mode = QuantizationMode.Dynamic, PerChannel = true });
         yield return Make("static int8", model => new QuantizePassSpec
         {
@@ -116,6 +118,7 @@ internal static class Recipes
     {
         IReadOnlyList<PassReport> reports = [.. schedule(model).SelectMany(pass => PassRunner.Run(proto, pass))];
         int changed = reports.Sum(r => r.NodesQuantized + (int)r.Count("layers_pruned"));
-        return changed == 0 ? null : new Variant(name, OnnxModelFile.ToBytes(proto), changed);
+        bool simplified = reports.Any(r => r.Count(GraphCleanup.NodesAfter) < r.Count(GraphCleanup.NodesBefore));
+        return changed == 0 && !simplified ? null : new Variant(name, OnnxModelFile.ToBytes(proto), changed);
     });
 }

@@ -6,7 +6,8 @@ namespace Compress.Core.Passes;
 /// <summary>
 /// Graph clean-up before quantization (what the "Pruning" issue calls graph clean-up): removes
 /// Identity and inference Dropout nodes, folds per-channel bias Adds and BatchNormalization into
-/// the preceding Conv/ConvTranspose, folds small constant subexpressions, removes nodes nobody reads and unused
+/// the preceding Conv/ConvTranspose, folds small constant subexpressions, fuses spelled-out hard-swishes,
+/// removes nodes nobody reads and unused
 /// initializers. Every part walks subgraphs and respects outer-scope reads; graph output names
 /// never change. Parts repeat until nothing changes (one part can enable another). Same input
 /// gives byte-identical output.
@@ -18,7 +19,7 @@ public static class GraphCleanup
 
     /// <summary>Count names in <see cref="PassReport.Counts"/>.</summary>
     public const string NodesBefore = "nodes_before", NodesAfter = "nodes_after", IdentityRemoved = "identity_removed",
-        DropoutRemoved = "dropout_removed", BiasAddFolded = "bias_add_folded", BatchNormFolded = "batch_norm_folded", ConstantsFolded = "constants_folded",
+        DropoutRemoved = "dropout_removed", BiasAddFolded = "bias_add_folded", BatchNormFolded = "batch_norm_folded", ConstantsFolded = "constants_folded", HardSwishFused = "hard_swish_fused",
         DeadNodesRemoved = "dead_nodes_removed", InitializersRemoved = "initializers_removed", DivisionsToMultiplications = "divisions_to_multiplications";
 
     private const int MaxRounds = 16;
@@ -33,7 +34,7 @@ public static class GraphCleanup
         var report = new PassReport(PassName);
         long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
         report.AddCount(NodesBefore, CountNodes(graph));
-        foreach (string name in new[] { IdentityRemoved, DropoutRemoved, BiasAddFolded, BatchNormFolded, ConstantsFolded, DivisionsToMultiplications, DeadNodesRemoved, InitializersRemoved })
+        foreach (string name in new[] { IdentityRemoved, DropoutRemoved, BiasAddFolded, BatchNormFolded, ConstantsFolded, HardSwishFused, DivisionsToMultiplications, DeadNodesRemoved, InitializersRemoved })
         {
             report.AddCount(name, 0);
         }
@@ -60,6 +61,12 @@ public static class GraphCleanup
             if (options.FoldBatchNormalization)
             {
                 changed |= FoldInto(graph, "BatchNormalization", GraphCleanupBatchNorm.TryFold, BatchNormFolded, report);
+            }
+
+            // Before the Div rewrite, though both spellings of the scale are matched.
+            if (options.FuseHardSwish)
+            {
+                changed |= FoldInto(graph, "Clip", GraphCleanupHardSwish.TryRewrite, HardSwishFused, report);
             }
 
             if (options.DivisionByConstantToMultiplication)

@@ -32,13 +32,15 @@ public static class PassRunner
 
     /// <summary>
     /// Static quantization needs a clean graph (BatchNorm folded into Conv, no Identity/Dropout between
-    /// quantizable nodes) and activation ranges; both happen here so users need no separate step.
+    /// quantizable nodes) and activation ranges; both happen here so users need no separate step. Hard-swish
+    /// stays spelled out: as QLinearAdd/QLinearMul it ran faster (ocr-cls 15.5 ms) than as a float HardSigmoid
+    /// between DequantizeLinear and QuantizeLinear (16.2 ms).
     /// </summary>
     private static PassReport[] RunStatic(ModelProto model, QuantizePassSpec spec, PassRunContext context)
     {
         CalibrationSpec calibration = spec.Calibration ?? throw new CompressException(spec.Location.Error(
             DiagnosticCodes.MissingKey, "Static quantization needs a 'calibration' block with the data to calibrate on."));
-        PassReport cleanup = GraphCleanup.Run(model, new GraphCleanupOptions());
+        PassReport cleanup = GraphCleanup.Run(model, new GraphCleanupOptions { FuseHardSwish = false });
 
         CalibrationResult Calibrate()
         {
@@ -129,6 +131,7 @@ public static class PassRunner
         RemoveDeadNodes = spec.RemoveDeadNodes,
         FoldBatchNormalization = spec.FoldBatchNorm,
         FoldConstants = spec.FoldConstants,
+        FuseHardSwish = spec.FuseHardSwish,
     };
 
     /// <summary>Forwards calibration batches to the model's progress (synchronously, unlike <see cref="Progress{T}"/>).</summary>

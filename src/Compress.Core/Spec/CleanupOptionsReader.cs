@@ -43,6 +43,7 @@ internal static class CleanupOptionsReader
                 RemoveDeadNodes = values[SpecKeys.RemoveDeadNodes],
                 FoldBatchNorm = values[SpecKeys.FoldBatchNorm],
                 FoldConstants = values[SpecKeys.FoldConstants],
+                FuseHardSwish = values[SpecKeys.FuseHardSwish],
             };
     }
 }

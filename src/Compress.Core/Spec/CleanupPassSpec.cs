@@ -26,4 +26,7 @@ public sealed class CleanupPassSpec : PassSpec
 
     /// <summary>Evaluate nodes whose inputs are all constants at build time and store the results as initializers.</summary>
     public bool FoldConstants { get; init; } = true;
+
+    /// <summary>Rewrite <c>x · Clip(x + 3, 0, 6) / 6</c> as <c>x · HardSigmoid(x)</c>, which ONNX Runtime fuses into the preceding Conv.</summary>
+    public bool FuseHardSwish { get; init; } = true;
 }

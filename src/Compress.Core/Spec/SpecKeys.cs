@@ -66,6 +66,7 @@ internal static class SpecKeys
     public const string RemoveDeadNodes = "remove_dead_nodes";
     public const string FoldBatchNorm = "fold_batch_norm";
     public const string FoldConstants = "fold_constants";
+    public const string FuseHardSwish = "fuse_hard_swish";
 
     /// <summary>The spec format version this loader reads.</summary>
     public const int SupportedVersion = 1;
@@ -182,7 +183,7 @@ internal static class SpecKeys
 
     public static IReadOnlyList<string> Float16Options { get; } = [KeepIoTypes, OpBlockList, NodeBlockList];
 
-    public static IReadOnlyList<string> CleanupOptions { get; } = [RemoveIdentity, RemoveDropout, RemoveDeadNodes, FoldBatchNorm, FoldConstants];
+    public static IReadOnlyList<string> CleanupOptions { get; } = [RemoveIdentity, RemoveDropout, RemoveDeadNodes, FoldBatchNorm, FoldConstants, FuseHardSwish];
 
     /// <summary>The options of each pass kind.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> PassOptions { get; } = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)

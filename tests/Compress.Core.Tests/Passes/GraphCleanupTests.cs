@@ -272,7 +272,7 @@ public class GraphCleanupTests
         var off = new GraphCleanupOptions
         {
             RemoveIdentity = false, RemoveDropout = false, FoldConvBiasAdd = false, FoldBatchNormalization = false, FoldConstants = false, RemoveDeadNodes = false, RemoveUnusedInitializers = false,
-            DivisionByConstantToMultiplication = false,
+            DivisionByConstantToMultiplication = false, FuseHardSwish = false,
         };
 
         PassReport report = GraphCleanup.Run(model, off);

@@ -38,11 +38,11 @@ internal static class OrtRunner
         }
     }
 
-    public static InferenceSession CreateSession(byte[] model, string? optimizedModelPath)
+    public static InferenceSession CreateSession(byte[] model, string? optimizedModelPath, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
     {
         using var options = new SessionOptions
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+            GraphOptimizationLevel = level,
             IntraOpNumThreads = 1,
             InterOpNumThreads = 1,
         };
@@ -54,13 +54,13 @@ internal static class OrtRunner
         return new InferenceSession(model, options);
     }
 
-    /// <summary>The graph ORT runs after its ORT_ENABLE_EXTENDED optimizations (fusions).</summary>
-    public static ModelProto OptimizedGraph(ModelProto model)
+    /// <summary>The graph ORT runs after its ORT_ENABLE_EXTENDED optimizations (fusions), or after <paramref name="level"/>'s.</summary>
+    public static ModelProto OptimizedGraph(ModelProto model, GraphOptimizationLevel level = GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
     {
         string path = Path.Combine(Path.GetTempPath(), $"quant-opt-{Environment.ProcessId}-{Guid.NewGuid():N}.onnx");
         try
         {
-            using (CreateSession(model.ToByteArray(), path))
+            using (CreateSession(model.ToByteArray(), path, level))
             {
             }
 

@@ -318,7 +318,7 @@ public sealed class SpecQuantizationContractTests
         CleanupPassSpec cleanup = SinglePass<CleanupPassSpec>(pass);
 
         Assert.That(
-            new[] { cleanup.RemoveIdentity, cleanup.RemoveDropout, cleanup.RemoveDeadNodes, cleanup.FoldBatchNorm, cleanup.FoldConstants },
+            new[] { cleanup.RemoveIdentity, cleanup.RemoveDropout, cleanup.RemoveDeadNodes, cleanup.FoldBatchNorm, cleanup.FoldConstants, cleanup.FuseHardSwish },
             Is.All.True);
     }
 
@@ -326,11 +326,11 @@ public sealed class SpecQuantizationContractTests
     public void CleanupReadsEverySwitch()
     {
         CleanupPassSpec cleanup = SinglePass<CleanupPassSpec>(
-            "      - cleanup: { remove_identity: false, remove_dropout: true, remove_dead_nodes: false, fold_batch_norm: false, fold_constants: true }");
+            "      - cleanup: { remove_identity: false, remove_dropout: true, remove_dead_nodes: false, fold_batch_norm: false, fold_constants: true, fuse_hard_swish: false }");
 
         Assert.That(
-            (cleanup.RemoveIdentity, cleanup.RemoveDropout, cleanup.RemoveDeadNodes, cleanup.FoldBatchNorm, cleanup.FoldConstants),
-            Is.EqualTo((false, true, false, false, true)));
+            (cleanup.RemoveIdentity, cleanup.RemoveDropout, cleanup.RemoveDeadNodes, cleanup.FoldBatchNorm, cleanup.FoldConstants, cleanup.FuseHardSwish),
+            Is.EqualTo((false, true, false, false, true, false)));
     }
 
     [Test]

@@ -197,6 +197,7 @@ public sealed class SpecSchemaTests
             Assert.That(Text((YamlMappingNode)cleanup[SpecKeys.RemoveDeadNodes], "default"), Is.EqualTo(Bool(cleanupDefaults.RemoveDeadNodes)));
             Assert.That(Text((YamlMappingNode)cleanup[SpecKeys.FoldBatchNorm], "default"), Is.EqualTo(Bool(cleanupDefaults.FoldBatchNorm)));
             Assert.That(Text((YamlMappingNode)cleanup[SpecKeys.FoldConstants], "default"), Is.EqualTo(Bool(cleanupDefaults.FoldConstants)));
+            Assert.That(Text((YamlMappingNode)cleanup[SpecKeys.FuseHardSwish], "default"), Is.EqualTo(Bool(cleanupDefaults.FuseHardSwish)));
         });
     }
 
