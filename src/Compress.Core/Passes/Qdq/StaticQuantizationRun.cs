@@ -69,6 +69,7 @@ internal sealed class StaticQuantizationRun(
         selected = DropDataMovementOnFloatInputs(selected);
         selected = DropIslandsWithoutIntegerKernel(selected);
         selected = FoldActivations(selected);
+        selected = LeaveConstantScalingsToDequantize(selected);
         int pools = PoolBeforeFloatActivation.Apply(graph, new HashSet<NodeProto>(selected.Select(n => n.Node), ReferenceEqualityComparer.Instance));
         if (pools > 0)
         {
@@ -98,6 +99,13 @@ internal sealed class StaticQuantizationRun(
             {
                 EmitQdq(scope, name, _plans[(scope, name)], floatReaders);
             }
+        }
+
+        int scalings = ConstantScaleIntoDequantize.Apply(graph);
+        if (scalings > 0)
+        {
+            report.NodesQuantized += scalings;
+            report.AddNote($"{scalings} Mul by a positive constant folded into the scale of the DequantizeLinear after it (no integer op needed)");
         }
 
         foreach (ConstantTensor constant in _replacedConstants)
@@ -196,6 +204,30 @@ internal sealed class StaticQuantizationRun(
         }
 
         return kept;
+    }
+
+    /// <summary>
+    /// A selected Mul by a positive constant between int8 nodes (its input written by a selected node, every reader of
+    /// its output selected) stays float until the Q/DQ pairs exist, then becomes the scale of the DequantizeLinear after it
+    /// (<see cref="ConstantScaleIntoDequantize"/>). Elsewhere it stays an int8 Mul: left float before a float MaxPool, ORT's
+    /// QDQ propagation would pull the QuantizeLinear above the pool into a slow uint8 NCHW MaxPool.
+    /// </summary>
+    private List<GraphNode> LeaveConstantScalingsToDequantize(List<GraphNode> selected)
+    {
+        var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node), ReferenceEqualityComparer.Instance);
+        return [.. selected.Where(candidate =>
+        {
+            (GraphScope scope, NodeProto node) = candidate;
+            if (!ConstantScaleIntoDequantize.IsCandidate(scope, node) || scope.IsGraphOutput(node.Output[0]))
+            {
+                return true;
+            }
+
+            bool intInput = node.Input.Any(i => scope.Producer(i) is { } p && selectedNodes.Contains(p));
+            IReadOnlyList<GraphNode> readers = graph.FindUses(scope, node.Output[0]);
+            bool intReaders = readers.Count > 0 && readers.All(r => r.Graph == scope && selectedNodes.Contains(r.Node));
+            return !(intInput && intReaders);
+        })];
     }
 
     /// <summary>True when <paramref name="tensor"/> is written by a selected Conv, directly or through a selected Relu/Clip.</summary>
