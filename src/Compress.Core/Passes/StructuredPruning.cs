@@ -158,10 +158,22 @@ public static class StructuredPruning
         kept = keepCount;
         keep = [.. keep.Take(kept).Order()];
 
-        removed += ShrinkRows(weight, keep);
+        removed += Reindex(graph, weight, bias, plan, keep, before);
+        return keep;
+    }
+
+    /// <summary>
+    /// Gives the layer of <paramref name="weight"/> the outputs <paramref name="keep"/> (indices into its <paramref name="channels"/>
+    /// outputs, in order; -1 for a new all-zero output) and everything <paramref name="plan"/> traced the same channels: bias,
+    /// per-channel constants, the inputs of the consuming layers, depthwise groups and coupled gate Convs. Returns the parameters
+    /// removed (negative when zero outputs were added).
+    /// </summary>
+    internal static long Reindex(ModelGraph graph, MagnitudePruningWeight weight, (ConstantTensor Constant, int Axis)? bias, StructuredPruningPlan plan, int[] keep, int channels)
+    {
+        long removed = ShrinkRows(weight, keep);
         if (bias is { } b)
         {
-            removed += ShrinkAxis(b.Item1, b.Item2, keep);
+            removed += ShrinkAxis(b.Constant, b.Axis, keep);
         }
 
         foreach ((ConstantTensor constant, int axis) in plan.ChannelVectors)
@@ -171,7 +183,7 @@ public static class StructuredPruning
 
         foreach (MagnitudePruningWeight sink in plan.Sinks)
         {
-            removed += ShrinkColumns(sink, keep, before);
+            removed += ShrinkColumns(sink, keep, channels);
         }
 
         // A depthwise Conv the channels flowed through computes one group per kept channel.
@@ -200,7 +212,7 @@ public static class StructuredPruning
             }
         }
 
-        return keep;
+        return removed;
     }
 
     /// <summary>Output indices from most to least important (ties: lower index first).</summary>
@@ -233,7 +245,7 @@ public static class StructuredPruning
             for (int c = 0; c < weight.Columns; c++)
             {
                 int index = weight.RowsAreContiguous ? (t * weight.Columns) + c : (c * keep.Length) + t;
-                result[index] = values[weight.Index(keep[t], c)];
+                result[index] = keep[t] < 0 ? 0f : values[weight.Index(keep[t], c)];
             }
         }
 
@@ -241,7 +253,7 @@ public static class StructuredPruning
         return Replace(weight.Constant, dims, result, values.Length);
     }
 
-    /// <summary>Keeps, for every output of a consuming layer, the input blocks of the kept channels.</summary>
+    /// <summary>Keeps, for every output of a consuming layer, the input blocks of the kept channels (zeros for -1).</summary>
     private static long ShrinkColumns(MagnitudePruningWeight weight, int[] keep, int channels)
     {
         float[] values = weight.Read();
@@ -257,7 +269,7 @@ public static class StructuredPruning
                 {
                     int c = (t * block) + j;
                     int index = weight.RowsAreContiguous ? (r * columns) + c : (c * weight.Rows) + r;
-                    result[index] = values[weight.Index(r, (keep[t] * block) + j)];
+                    result[index] = keep[t] < 0 ? 0f : values[weight.Index(r, (keep[t] * block) + j)];
                 }
             }
         }
@@ -287,7 +299,11 @@ public static class StructuredPruning
         {
             foreach (int k in keep)
             {
-                Array.Copy(values, ((o * channels) + k) * inner, result, p, inner);
+                if (k >= 0)
+                {
+                    Array.Copy(values, ((o * channels) + k) * inner, result, p, inner);
+                }
+
                 p += inner;
             }
         }

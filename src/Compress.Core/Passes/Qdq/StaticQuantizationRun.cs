@@ -29,6 +29,13 @@ internal sealed class StaticQuantizationRun(
     /// <summary>Selects, plans and emits; fills the report.</summary>
     public void Execute()
     {
+        if (options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal))
+        {
+            (List<string> notes, long zeros) = DepthwiseChannelPadding.Apply(graph, depthwise => SelectionReason(depthwise) is null);
+            notes.ForEach(report.AddNote);
+            _zeroWeightsAdded += zeros;
+        }
+
         var selected = new List<GraphNode>();
         var leftFloat = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (GraphNode candidate in graph.AllNodes().ToList())
