@@ -9,7 +9,7 @@ namespace Compress.Core.Tests.Passes;
 /// <summary>A quantized Conv reading 1–3 channels is widened to 4 zero-padded channels (Qdq/InputChannelPadding).</summary>
 public class StaticInputChannelPaddingTests
 {
-    private const int Filters = 8;
+    private const int Filters = 16; // fewer outputs from 3 channels stay float (IntegerConvKernels.MinNarrowInputOutputChannels)
     private const int Size = 10;
 
     [TestCase(1)]
@@ -24,6 +24,18 @@ public class StaticInputChannelPaddingTests
 
         Assert.That(report.SkippedNodes.Single(n => n.OpType == "Conv").Reason, Does.StartWith($"Conv reading {channels} input channel(s)"));
         Assert.That(model.Graph.Node.Select(n => n.OpType), Has.None.EqualTo("Pad").And.None.EqualTo("QuantizeLinear"), "nothing to pad or quantize");
+    }
+
+    [Test]
+    public void ThreeChannelsIntoFewerThanSixteenOutputsStayFloat()
+    {
+        ModelProto model = ConvModel(3, out _, filters: 8);
+        float[] x = TinyModels.RandomValues(2 * 3 * Size * Size, 31);
+
+        PassReport report = StaticQuantization.Run(model, StaticQuantizationTests.Calibrate(model, x, [2, 3, Size, Size]), new StaticQuantizationOptions { PerChannel = true });
+
+        Assert.That(report.SkippedNodes.Single(n => n.OpType == "Conv").Reason, Does.StartWith("Conv reading 3 input channels into 8 outputs"));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Has.None.EqualTo("Pad").And.None.EqualTo("QuantizeLinear"));
     }
 
     [TestCase(3)]
@@ -68,17 +80,17 @@ public class StaticInputChannelPaddingTests
         Assert.That(model.Graph.Node.Select(n => n.OpType), Has.No.Member("Pad"));
     }
 
-    private static ModelProto ConvModel(int channels, out float[] w)
+    private static ModelProto ConvModel(int channels, out float[] w, int filters = Filters)
     {
         var graph = new GraphProto { Name = "narrow" };
         graph.Input.Add(new ValueInfoProto { Name = "X", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 2, channels, Size, Size) });
-        w = TinyModels.RandomValues(Filters * channels * 9, 33, 0.5f);
-        graph.Initializer.Add(TensorData.CreateFloat("W", [Filters, channels, 3, 3], w));
-        graph.Initializer.Add(TensorData.CreateFloat("B", [Filters], TinyModels.RandomValues(Filters, 34, 0.3f)));
+        w = TinyModels.RandomValues(filters * channels * 9, 33, 0.5f);
+        graph.Initializer.Add(TensorData.CreateFloat("W", [filters, channels, 3, 3], w));
+        graph.Initializer.Add(TensorData.CreateFloat("B", [filters], TinyModels.RandomValues(filters, 34, 0.3f)));
         NodeProto conv = TinyModels.Node("Conv", "conv", ["X", "W", "B"], ["Y"]);
         conv.Attribute.Add(new AttributeProto { Name = "pads", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 1, 1, 1, 1 } });
         graph.Node.Add(conv);
-        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 2, Filters, Size, Size) });
+        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 2, filters, Size, Size) });
         var model = new ModelProto { IrVersion = 8, ProducerName = "compress-tests", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 13 });
         return model;

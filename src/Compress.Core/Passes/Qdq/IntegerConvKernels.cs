@@ -18,6 +18,12 @@ internal static class IntegerConvKernels
     /// </summary>
     public const int MaxFloatInputChannels = 2;
 
+    /// <summary>
+    /// A Conv reading 3 channels (padded to 4) into fewer outputs than this stays float too: its int8 GEMM is too narrow to pay
+    /// for the padding (ocr-cls's 3→8 first Conv: whole model 0.80 → 0.75 of fp32 in float; ocr-det's 3→16 one is faster in int8).
+    /// </summary>
+    public const int MinNarrowInputOutputChannels = 16;
+
     /// <summary>The channel multiple of MLAS's x86 symmetric depthwise kernel.</summary>
     public const int DepthwiseChannelAlignment = 16;
 
@@ -36,6 +42,11 @@ internal static class IntegerConvKernels
         if (group == 1 && weight.Dims[1] <= MaxFloatInputChannels)
         {
             return $"Conv reading {weight.Dims[1]} input channel(s): ONNX Runtime's int8 kernels need 4, and padding to 4 costs more than the float kernel (fashion-cnn's 1-channel first Conv: 0.97 ms int8 vs 0.37 ms float)";
+        }
+
+        if (group == 1 && weight.Dims[1] <= MaxFloatInputChannels + 1 && outputChannels < MinNarrowInputOutputChannels)
+        {
+            return $"Conv reading {weight.Dims[1]} input channels into {outputChannels} outputs: ONNX Runtime's int8 kernel needs 4 inputs, and for fewer than {MinNarrowInputOutputChannels} outputs padding costs more than the float kernel (ocr-cls's 3→8 first Conv)";
         }
 
         bool depthwise = group > 1 && weight.Dims[1] == 1 && outputChannels == group;
