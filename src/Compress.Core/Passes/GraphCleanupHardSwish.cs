@@ -19,34 +19,12 @@ internal static class GraphCleanupHardSwish
     /// <summary>Rewrites the hard-swish around <paramref name="clip"/>; returns true when rewritten.</summary>
     public static bool TryRewrite(ModelGraph graph, GraphScope scope, NodeProto clip)
     {
-        if (clip.Input.Count == 0 || clip.Output.Count != 1 || !ClipsToZeroSix(scope, clip, graph.OpsetVersion(ModelGraph.DefaultDomain))
-            || SoleReader(graph, scope, clip.Input[0]) is null
-            || scope.Producer(clip.Input[0]) is not { OpType: "Add", Input.Count: 2, Output.Count: 1 } add || !ModelGraph.IsDefaultDomain(add.Domain))
+        if (Match(graph, scope, clip) is not { } hardSwish)
         {
             return false;
         }
 
-        int constantSide = IsConstant(scope, add.Input[1], 3f) ? 1 : IsConstant(scope, add.Input[0], 3f) ? 0 : -1;
-        if (constantSide < 0 || SoleReader(graph, scope, clip.Output[0]) is not { } next)
-        {
-            return false;
-        }
-
-        string x = add.Input[1 - constantSide];
-        NodeProto middle, last;
-        if (IsProductWith(next, x, clip.Output[0]) && SoleReader(graph, scope, next.Output[0]) is { } scale && IsScaleBySix(scope, scale, next.Output[0]))
-        {
-            (middle, last) = (next, scale); // x · clip, then / 6
-        }
-        else if (IsScaleBySix(scope, next, clip.Output[0]) && SoleReader(graph, scope, next.Output[0]) is { } product && IsProductWith(product, x, next.Output[0]))
-        {
-            (middle, last) = (next, product); // clip / 6, then x ·
-        }
-        else
-        {
-            return false;
-        }
-
+        (NodeProto add, _, NodeProto middle, NodeProto last, string x) = hardSwish;
         add.OpType = "HardSigmoid";
         add.Input.Clear();
         add.Input.Add(x);
@@ -61,6 +39,36 @@ internal static class GraphCleanupHardSwish
         graph.RemoveNode(scope, clip);
         graph.RemoveNode(scope, middle);
         return true;
+    }
+
+    /// <summary>The four nodes of the hard-swish around <paramref name="clip"/> and its input x, or null when it is not one.</summary>
+    public static (NodeProto Add, NodeProto Clip, NodeProto Middle, NodeProto Last, string X)? Match(ModelGraph graph, GraphScope scope, NodeProto clip)
+    {
+        if (clip.OpType != "Clip" || clip.Input.Count == 0 || clip.Output.Count != 1 || !ClipsToZeroSix(scope, clip, graph.OpsetVersion(ModelGraph.DefaultDomain))
+            || SoleReader(graph, scope, clip.Input[0]) is null
+            || scope.Producer(clip.Input[0]) is not { OpType: "Add", Input.Count: 2, Output.Count: 1 } add || !ModelGraph.IsDefaultDomain(add.Domain))
+        {
+            return null;
+        }
+
+        int constantSide = IsConstant(scope, add.Input[1], 3f) ? 1 : IsConstant(scope, add.Input[0], 3f) ? 0 : -1;
+        if (constantSide < 0 || SoleReader(graph, scope, clip.Output[0]) is not { } next)
+        {
+            return null;
+        }
+
+        string x = add.Input[1 - constantSide];
+        if (IsProductWith(next, x, clip.Output[0]) && SoleReader(graph, scope, next.Output[0]) is { } scale && IsScaleBySix(scope, scale, next.Output[0]))
+        {
+            return (add, clip, next, scale, x); // x · clip, then / 6
+        }
+
+        if (IsScaleBySix(scope, next, clip.Output[0]) && SoleReader(graph, scope, next.Output[0]) is { } product && IsProductWith(product, x, next.Output[0]))
+        {
+            return (add, clip, next, product, x); // clip / 6, then x ·
+        }
+
+        return null;
     }
 
     /// <summary>The one node reading <paramref name="name"/> in this scope, when nothing else (graph output, subgraph) does.</summary>

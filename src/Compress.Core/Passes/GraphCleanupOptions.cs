@@ -24,7 +24,7 @@ public sealed class GraphCleanupOptions
     /// <summary>
     /// Rewrite <c>x · Clip(x + 3, 0, 6) / 6</c> as <c>x · HardSigmoid(x)</c>, which ONNX Runtime fuses into the Conv
     /// before it. Static quantization turns it off: in int8 the four nodes become QLinearAdd/QLinearMul, which run
-    /// faster than a HardSigmoid between DequantizeLinear and QuantizeLinear.
+    /// faster than a HardSigmoid between DequantizeLinear and QuantizeLinear; it fuses the hard-swishes it leaves float.
     /// </summary>
     public bool FuseHardSwish { get; init; } = true;
 

@@ -109,6 +109,43 @@ public class GraphCleanupHardSwishTests
         Assert.That(original.Graph.Node.Count(n => n.OpType == "Clip"), Is.EqualTo(18));
     }
 
+    [TestCase(true, TestName = "Static quantization fuses a hard-swish left in float")]
+    [TestCase(false, TestName = "Static quantization keeps a quantized hard-swish spelled out")]
+    public void StaticQuantizationFusesOnlyTheHardSwishesLeftInFloat(bool firstConvExcluded)
+    {
+        // X[N,16,8,8] -> conv1 -> hard-swish -> conv2 -> Y
+        const int c = 16, size = 8;
+        ModelProto model = HardSwish(Spelling.ProductThenDivide, 13);
+        GraphProto graph = model.Graph;
+        graph.Input[0].Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "N", c, size, size);
+        graph.Output[0].Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "N", c, size, size);
+        graph.Initializer.Add(TensorData.CreateFloat("W1", [c, c, 1, 1], TinyModels.RandomValues(c * c, 75, 0.5f)));
+        graph.Initializer.Add(TensorData.CreateFloat("W2", [c, c, 1, 1], TinyModels.RandomValues(c * c, 76, 0.5f)));
+        foreach (NodeProto node in graph.Node)
+        {
+            for (int i = 0; i < node.Input.Count; i++)
+            {
+                node.Input[i] = node.Input[i] == "X" ? "h" : node.Input[i];
+            }
+
+            node.Output[0] = node.Output[0] == "Y" ? "s" : node.Output[0];
+        }
+
+        graph.Node.Insert(0, TinyModels.Node("Conv", "conv1", ["X", "W1"], ["h"]));
+        graph.Node.Add(TinyModels.Node("Conv", "conv2", ["s", "W2"], ["Y"]));
+        float[] x = TinyModels.RandomValues(2 * c * size * size, 77, 2f);
+        float[] expected = OrtRunner.Run(model, "X", x, [2, c, size, size]);
+        Dictionary<string, Compress.Core.Calibration.TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, [new Dictionary<string, (float[], long[])> { ["X"] = (x, [2, c, size, size]) }]);
+
+        PassReport report = StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { PerChannel = true, NodesToExclude = firstConvExcluded ? ["conv1", "add", "clip", "mul", "div"] : [] });
+
+        Assert.That(model.Graph.Node.Count(n => n.OpType == "HardSigmoid"), Is.EqualTo(firstConvExcluded ? 1 : 0));
+        Assert.That(model.Graph.Node.Count(n => n.OpType == "Add"), Is.EqualTo(firstConvExcluded ? 0 : 1), "x + 3 (its Clip folds into the int8 range)");
+        Assert.That(report.Notes.Any(n => n.StartsWith("1 hard-swish(es) left in float", StringComparison.Ordinal)), Is.EqualTo(firstConvExcluded));
+        float[] actual = OrtRunner.Run(model, "X", x, [2, c, size, size]);
+        Assert.That(actual.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(0.05 * expected.Max(Math.Abs)));
+    }
+
     /// <summary>Y = hard-swish(X) in one of its spellings, the constants as initializers.</summary>
     private static ModelProto HardSwish(Spelling spelling, long opset, float clipMax = 6f, string productInput = "X")
     {

@@ -77,6 +77,12 @@ internal sealed class StaticQuantizationRun(
         selected = DropIslandsWithoutIntegerKernel(selected);
         selected = FoldActivations(selected);
         selected = LeaveConstantScalingsToDequantize(selected);
+        int hardSwishes = FuseFloatHardSwishes(selected);
+        if (hardSwishes > 0)
+        {
+            report.AddNote($"{hardSwishes} hard-swish(es) left in float written as x · HardSigmoid(x) (ONNX Runtime fuses it into a float Conv before it)");
+        }
+
         int pools = PoolBeforeFloatActivation.Apply(graph, new HashSet<NodeProto>(selected.Select(n => n.Node), ReferenceEqualityComparer.Instance));
         if (pools > 0)
         {
@@ -235,6 +241,28 @@ internal sealed class StaticQuantizationRun(
             bool intReaders = readers.Count > 0 && readers.All(r => r.Graph == scope && selectedNodes.Contains(r.Node));
             return !(intInput && intReaders);
         })];
+    }
+
+    /// <summary>
+    /// Rewrites the spelled-out hard-swishes none of whose nodes is quantized (excluded, tuned float, or between float layers)
+    /// as <c>x · HardSigmoid(x)</c>, as graph clean-up does for float models (<see cref="GraphCleanupHardSwish"/>); the quantized
+    /// ones stay spelled out, since QLinearAdd/QLinearMul beat a float HardSigmoid between DequantizeLinear and QuantizeLinear.
+    /// </summary>
+    private int FuseFloatHardSwishes(List<GraphNode> selected)
+    {
+        var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node), ReferenceEqualityComparer.Instance);
+        int fused = 0;
+        foreach ((GraphScope scope, NodeProto clip) in graph.AllNodes().Where(n => n.Node.OpType == "Clip").ToList())
+        {
+            if (GraphCleanupHardSwish.Match(graph, scope, clip) is { } hardSwish
+                && !new[] { hardSwish.Add, hardSwish.Clip, hardSwish.Middle, hardSwish.Last }.Any(selectedNodes.Contains)
+                && GraphCleanupHardSwish.TryRewrite(graph, scope, clip))
+            {
+                fused++;
+            }
+        }
+
+        return fused;
     }
 
     /// <summary>True when <paramref name="tensor"/> is written by a selected Conv, directly or through a selected Relu/Clip.</summary>
