@@ -5,7 +5,7 @@ using Compress.Core.Passes;
 
 namespace Compress.Core.Tests.Passes;
 
-/// <summary>A Mul by a positive constant between int8 layers becomes the scale of the DequantizeLinear after it.</summary>
+/// <summary>A Mul by a positive constant of an int8 tensor becomes the scale of a DequantizeLinear.</summary>
 public class StaticConstantScaleTests
 {
     private const int Filters = 16;
@@ -34,6 +34,24 @@ public class StaticConstantScaleTests
         Assert.That(optimized.Graph.Node.Count(n => n.OpType is "Mul" or "QLinearMul"), Is.Zero);
         float[] actual = OrtRunner.Run(model, "X", x, [2, Filters, Size, Size]);
         Assert.That(actual.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(0.03 * expected.Max(Math.Abs)), "two int8 layers' error");
+    }
+
+    [Test]
+    public void MulByAPositiveConstantReadInFloatBecomesADequantizeLinear()
+    {
+        // Y = conv1(X) · 0.25 as the graph output: the Mul is read by no int8 node, and becomes DQ(conv1's int8 output, s · 0.25).
+        ModelProto model = Model(0.25f);
+        model.Graph.Node.Remove(model.Graph.Node.Single(n => n.Name == "conv2"));
+        model.Graph.Node.Single(n => n.Name == "scale").Output[0] = "Y";
+        (float[] x, float[] expected, PassReport report) = Quantize(model);
+
+        Assert.That(report.Notes, Has.Some.StartsWith("1 Mul by a positive constant folded"));
+        NodeProto last = model.Graph.Node.Single(n => n.Output.Contains("Y"));
+        Assert.That(last.OpType, Is.EqualTo("DequantizeLinear"));
+        NodeProto quantize = model.Graph.Node.Single(n => n.OpType == "QuantizeLinear" && n.Output[0] == last.Input[0]);
+        Assert.That(Scalar(model, last.Input[1]), Is.EqualTo(Scalar(model, quantize.Input[1]) * 0.25f).Within(1e-6 * Scalar(model, quantize.Input[1])));
+        float[] actual = OrtRunner.Run(model, "X", x, [2, Filters, Size, Size]);
+        Assert.That(actual.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(0.02 * expected.Max(Math.Abs)), "one int8 layer's error");
     }
 
     [Test]

@@ -4,9 +4,9 @@ using Compress.Core.Onnx.Proto;
 namespace Compress.Core.Passes.Qdq;
 
 /// <summary>
-/// Removes a multiplication by a positive constant between two quantized tensors: <c>DQ(a, s, z) · c</c> is exactly
+/// Removes a multiplication by a positive constant of a quantized tensor: <c>DQ(a, s, z) · c</c> is exactly
 /// <c>DQ(a, s·c, z)</c>, so the consumers' DequantizeLinear reads the integer tensor <c>a</c> with the scale s·c, and
-/// the Mul with its QuantizeLinear goes. This is the <c>/ 6</c> of every spelled-out hard-swish (a Div by a constant is
+/// the Mul with its QuantizeLinear goes (or, read in float, the Mul becomes that DequantizeLinear). This is the <c>/ 6</c> of every spelled-out hard-swish (a Div by a constant is
 /// a Mul by its reciprocal after clean-up): ocr-cls has 18, each a full QLinearMul pass over the tensor in ONNX
 /// Runtime. The result is more precise than before, not less: the product is no longer rounded a second time.
 /// </summary>
@@ -17,7 +17,11 @@ internal static class ConstantScaleIntoDequantize
         node is { OpType: "Mul", Input.Count: 2, Output.Count: 1 } && ModelGraph.IsDefaultDomain(node.Domain)
         && ScaleSide(scope, node) is int side && scope.FindConstant(node.Input[1 - side]) is null;
 
-    /// <summary>Folds every <c>DequantizeLinear → Mul(·, c) → QuantizeLinear → DequantizeLinear</c>; returns how many.</summary>
+    /// <summary>
+    /// Folds every <c>DequantizeLinear → Mul(·, c)</c>: when only QuantizeLinear → DequantizeLinear pairs read the product,
+    /// those DequantizeLinear read the integer input with the scale s·c and the Mul and QuantizeLinear go; otherwise (float
+    /// readers, such as a MaxPool left float) the Mul itself becomes that DequantizeLinear. Returns how many.
+    /// </summary>
     public static int Apply(ModelGraph graph)
     {
         int folded = 0;
@@ -25,15 +29,7 @@ internal static class ConstantScaleIntoDequantize
         {
             (GraphScope scope, NodeProto mul) = candidate;
             if (!IsCandidate(scope, mul) || ScaleSide(scope, mul) is not int side
-                || scope.Producer(mul.Input[1 - side]) is not { OpType: "DequantizeLinear" } input || !IsPerTensor(scope, input)
-                || scope.IsGraphOutput(mul.Output[0]) || graph.FindUses(scope, mul.Output[0]) is not [{ Node: { OpType: "QuantizeLinear" } quantize } use]
-                || use.Graph != scope || scope.IsGraphOutput(quantize.Output[0]))
-            {
-                continue;
-            }
-
-            IReadOnlyList<GraphNode> dequantizes = graph.FindUses(scope, quantize.Output[0]);
-            if (dequantizes.Count == 0 || dequantizes.Any(d => d.Graph != scope || d.Node.OpType != "DequantizeLinear"))
+                || scope.Producer(mul.Input[1 - side]) is not { OpType: "DequantizeLinear" } input || !IsPerTensor(scope, input))
             {
                 continue;
             }
@@ -42,22 +38,21 @@ internal static class ConstantScaleIntoDequantize
             float inputScale = TensorData.ReadFloats(scope.FindConstant(input.Input[1])!.Value!)[0];
             string scaleName = graph.UniqueName(mul.Output[0] + "_folded_scale");
             graph.AddConstant(scope, TensorData.CreateFloat(scaleName, [], [inputScale * constant]));
-            foreach (GraphNode dequantize in dequantizes)
+            if (RequantizedOnly(graph, scope, mul) is { } pairs)
             {
-                NodeProto node = dequantize.Node;
-                node.Input.Clear();
-                node.Input.Add(input.Input[0]);
-                node.Input.Add(scaleName);
-                if (input.Input.Count > 2)
+                foreach (NodeProto dequantize in pairs.Dequantizes)
                 {
-                    node.Input.Add(input.Input[2]);
+                    Dequantize(dequantize, input, scaleName);
                 }
 
-                node.Domain = input.Domain;
+                graph.RemoveNode(scope, pairs.Quantize);
+                graph.RemoveNode(scope, mul);
+            }
+            else
+            {
+                Dequantize(mul, input, scaleName);
             }
 
-            graph.RemoveNode(scope, quantize);
-            graph.RemoveNode(scope, mul);
             if (!graph.IsUsed(scope, input.Output[0]))
             {
                 graph.RemoveNode(scope, input);
@@ -67,6 +62,36 @@ internal static class ConstantScaleIntoDequantize
         }
 
         return folded;
+    }
+
+    /// <summary>The QuantizeLinear that alone reads the Mul's output and the DequantizeLinear nodes that alone read it, if so.</summary>
+    private static (NodeProto Quantize, List<NodeProto> Dequantizes)? RequantizedOnly(ModelGraph graph, GraphScope scope, NodeProto mul)
+    {
+        if (scope.IsGraphOutput(mul.Output[0]) || graph.FindUses(scope, mul.Output[0]) is not [{ Node: { OpType: "QuantizeLinear" } quantize } use]
+            || use.Graph != scope || scope.IsGraphOutput(quantize.Output[0]))
+        {
+            return null;
+        }
+
+        IReadOnlyList<GraphNode> dequantizes = graph.FindUses(scope, quantize.Output[0]);
+        return dequantizes.Count == 0 || dequantizes.Any(d => d.Graph != scope || d.Node.OpType != "DequantizeLinear")
+            ? null
+            : (quantize, [.. dequantizes.Select(d => d.Node)]);
+    }
+
+    /// <summary>Turns <paramref name="node"/> into <c>DequantizeLinear(input's integer tensor, scale, input's zero point)</c>, keeping its output.</summary>
+    private static void Dequantize(NodeProto node, NodeProto input, string scaleName)
+    {
+        node.OpType = "DequantizeLinear";
+        node.Domain = input.Domain;
+        node.Attribute.Clear();
+        node.Input.Clear();
+        node.Input.Add(input.Input[0]);
+        node.Input.Add(scaleName);
+        if (input.Input.Count > 2)
+        {
+            node.Input.Add(input.Input[2]);
+        }
     }
 
     /// <summary>Which input of the Mul is the positive float scalar constant, if one is.</summary>

@@ -118,7 +118,7 @@ internal sealed class StaticQuantizationRun(
         if (scalings > 0)
         {
             report.NodesQuantized += scalings;
-            report.AddNote($"{scalings} Mul by a positive constant folded into the scale of the DequantizeLinear after it (no integer op needed)");
+            report.AddNote($"{scalings} Mul by a positive constant folded into the scale of a DequantizeLinear (no integer op needed)");
         }
 
         foreach (ConstantTensor constant in _replacedConstants)
@@ -220,26 +220,17 @@ internal sealed class StaticQuantizationRun(
     }
 
     /// <summary>
-    /// A selected Mul by a positive constant between int8 nodes (its input written by a selected node, every reader of
-    /// its output selected) stays float until the Q/DQ pairs exist, then becomes the scale of the DequantizeLinear after it
-    /// (<see cref="ConstantScaleIntoDequantize"/>). Elsewhere it stays an int8 Mul: left float before a float MaxPool, ORT's
-    /// QDQ propagation would pull the QuantizeLinear above the pool into a slow uint8 NCHW MaxPool.
+    /// A selected Mul by a positive constant of an int8 tensor (written by a selected node) stays float until the Q/DQ pairs
+    /// exist, then becomes the scale of a DequantizeLinear (<see cref="ConstantScaleIntoDequantize"/>): no integer op needed.
     /// </summary>
-    private List<GraphNode> LeaveConstantScalingsToDequantize(List<GraphNode> selected)
+    private static List<GraphNode> LeaveConstantScalingsToDequantize(List<GraphNode> selected)
     {
         var selectedNodes = new HashSet<NodeProto>(selected.Select(s => s.Node), ReferenceEqualityComparer.Instance);
         return [.. selected.Where(candidate =>
         {
             (GraphScope scope, NodeProto node) = candidate;
-            if (!ConstantScaleIntoDequantize.IsCandidate(scope, node) || scope.IsGraphOutput(node.Output[0]))
-            {
-                return true;
-            }
-
-            bool intInput = node.Input.Any(i => scope.Producer(i) is { } p && selectedNodes.Contains(p));
-            IReadOnlyList<GraphNode> readers = graph.FindUses(scope, node.Output[0]);
-            bool intReaders = readers.Count > 0 && readers.All(r => r.Graph == scope && selectedNodes.Contains(r.Node));
-            return !(intInput && intReaders);
+            return !ConstantScaleIntoDequantize.IsCandidate(scope, node)
+                || !node.Input.Any(i => scope.Producer(i) is { } p && selectedNodes.Contains(p));
         })];
     }
 
