@@ -103,7 +103,7 @@ public static class StructuredPruning
                 continue;
             }
 
-            if (Prepare(graph, node, out _) is { } prepared
+            if (Prepare(graph, node, out _) is { } prepared && MinimumKept(prepared.Before, options) < prepared.Before
                 && StructuredPruningSelection.Curve(teacher.Model, prepared.Plan.Sinks, prepared.Before, MinimumKept(prepared.Before, options), options.ActivationData!, options.ActivationOptions, out _) is { } curve)
             {
                 labels.Add(label);
@@ -200,6 +200,12 @@ public static class StructuredPruning
         (int Kept, StructuredPruningCurve Curve)? shared = null;
         if (allocation is not null)
         {
+            if (MinimumKept(before, options) >= before)
+            {
+                reason = $"with outputs kept in multiples of {options.ChannelMultiple}, none of its {before} can go";
+                return null;
+            }
+
             if (!allocation.TryGetValue(label, out (int Kept, StructuredPruningCurve Curve) entry) || entry.Curve.Channels != before)
             {
                 reason = "its channels could not be measured on the activation data for the global allocation";
