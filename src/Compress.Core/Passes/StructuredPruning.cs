@@ -103,7 +103,7 @@ public static class StructuredPruning
                 continue;
             }
 
-            if (Prepare(graph, node, out _) is { } prepared && MinimumKept(prepared.Before, options) < prepared.Before
+            if (Prepare(graph, node, before => NothingToShare(before, options), out _) is { } prepared
                 && StructuredPruningSelection.Curve(teacher.Model, prepared.Plan.Sinks, prepared.Before, MinimumKept(prepared.Before, options), options.ActivationData!, options.ActivationOptions, out _) is { } curve)
             {
                 labels.Add(label);
@@ -132,10 +132,17 @@ public static class StructuredPruning
     internal static int MinimumKept(int outputs, StructuredPruningOptions options) =>
         Math.Min(outputs, Math.Max(options.ChannelMultiple, outputs - (2 * (int)Math.Floor((options.Ratio * outputs) + 1e-9))));
 
+    private static string? NothingToShare(int outputs, StructuredPruningOptions options) =>
+        MinimumKept(outputs, options) < outputs ? null : $"with outputs kept in multiples of {options.ChannelMultiple}, none of its {outputs} can go";
+
     /// <summary>What a prunable layer is made of: its weight, bias, channel layout and where its channels flow.</summary>
     private sealed record Prepared(MagnitudePruningWeight Weight, (ConstantTensor, int)? Bias, StructuredPruningPlan Plan, int Before);
 
-    private static Prepared? Prepare(ModelGraph graph, GraphNode node, out string? reason)
+    /// <summary>
+    /// Resolves and traces a layer; <paramref name="tooFew"/> gives the reason to leave a layer of that many outputs alone
+    /// (checked before the trace, so a layer nothing can be taken from is reported as such).
+    /// </summary>
+    private static Prepared? Prepare(ModelGraph graph, GraphNode node, Func<int, string?> tooFew, out string? reason)
     {
         NodeProto n = node.Node;
         MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out reason);
@@ -157,6 +164,12 @@ public static class StructuredPruning
         }
 
         int before = weight.Rows;
+        reason = tooFew(before);
+        if (reason is not null)
+        {
+            return null;
+        }
+
         (StructuredPruningLayout layout, int rank) = n.OpType switch
         {
             "Conv" => (StructuredPruningLayout.Channels, weight.Constant.Dims.Count),
@@ -186,7 +199,12 @@ public static class StructuredPruning
         removed = 0;
         normFallback = null;
         plan = null;
-        if (Prepare(graph, node, out reason) is not { } prepared)
+        Func<int, string?> tooFew = allocation is not null ? outputs => NothingToShare(outputs, options)
+            : outputs => options.KeptOutputs(outputs) < outputs ? null
+            : options.ChannelMultiple > 1
+                ? $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} with outputs kept in multiples of {options.ChannelMultiple} removes no output of its {outputs}"
+                : $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} removes no output of its {outputs}";
+        if (Prepare(graph, node, tooFew, out reason) is not { } prepared)
         {
             return null;
         }
@@ -200,12 +218,6 @@ public static class StructuredPruning
         (int Kept, StructuredPruningCurve Curve)? shared = null;
         if (allocation is not null)
         {
-            if (MinimumKept(before, options) >= before)
-            {
-                reason = $"with outputs kept in multiples of {options.ChannelMultiple}, none of its {before} can go";
-                return null;
-            }
-
             if (!allocation.TryGetValue(label, out (int Kept, StructuredPruningCurve Curve) entry) || entry.Curve.Channels != before)
             {
                 reason = "its channels could not be measured on the activation data for the global allocation";
@@ -218,10 +230,7 @@ public static class StructuredPruning
         int keepCount = shared?.Kept ?? options.KeptOutputs(before);
         if (keepCount >= before)
         {
-            reason = shared is not null ? "the global allocation keeps all its outputs (removing them costs more than elsewhere)"
-                : options.ChannelMultiple > 1
-                ? $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} with outputs kept in multiples of {options.ChannelMultiple} removes no output of its {before}"
-                : $"a ratio of {options.Ratio.ToString(CultureInfo.InvariantCulture)} removes no output of its {before}";
+            reason = "the global allocation keeps all its outputs (removing them costs more than elsewhere)";
             return null;
         }
 
