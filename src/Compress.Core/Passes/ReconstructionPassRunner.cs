@@ -24,6 +24,7 @@ internal static class ReconstructionPassRunner
             Ratio = spec.Ratio ?? 0.25,
             Norm = spec.Norm,
             ChannelMultiple = spec.ChannelMultiple,
+            Scope = spec.Scope,
             ActivationData = spec.Importance == StructuredPruningImportance.Activations ? CalibrationDataSet.Open([.. spec.DataPaths], model, spec.Samples) : null,
             OpTypes = spec.OpTypes,
             NodesToExclude = spec.NodesToExclude,

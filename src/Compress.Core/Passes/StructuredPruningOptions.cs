@@ -18,6 +18,14 @@ public sealed class StructuredPruningOptions
     /// </summary>
     public CalibrationDataSet? ActivationData { get; init; }
 
+    /// <summary>
+    /// Per layer: every layer loses <see cref="Ratio"/> of its outputs. Global (needs <see cref="ActivationData"/>):
+    /// as many multiply-adds go as the per-layer cut would remove, taken where the consuming layers' relative
+    /// least-squares error grows least per multiply-add (see <see cref="StructuredPruningAllocation"/>), so layers the
+    /// data shows to be redundant lose more (at most twice the ratio) and sensitive ones less or nothing.
+    /// </summary>
+    public MagnitudePruningScope Scope { get; init; } = MagnitudePruningScope.PerLayer;
+
     /// <summary>Capture settings (batch size, Conv positions, damping) of the activation-based importance.</summary>
     public ReconstructionOptions ActivationOptions { get; init; } = new();
 
@@ -52,9 +60,17 @@ public sealed class StructuredPruningOptions
         return Math.Clamp(kept, 1, outputs);
     }
 
-    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Ratio"/> is outside (0, 1) or <see cref="ChannelMultiple"/> is below 1.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> when <see cref="Ratio"/> is outside (0, 1) or <see cref="ChannelMultiple"/> is below 1,
+    /// <see cref="ArgumentException"/> for a global <see cref="Scope"/> without <see cref="ActivationData"/>.
+    /// </summary>
     public void Validate()
     {
+        if (Scope == MagnitudePruningScope.Global && ActivationData is null)
+        {
+            throw new ArgumentException("A global scope shares the channels by their measured cost, so it needs activation data.", nameof(Scope));
+        }
+
         if (ChannelMultiple < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(ChannelMultiple), ChannelMultiple, "channel_multiple must be at least 1.");

@@ -24,7 +24,15 @@ internal static class StructuredPruningSelection
     /// Output indices of the layer from most to least important (kept ones first, ascending), or null with a
     /// reason when a sink cannot be measured in the original model.
     /// </summary>
-    public static int[]? Rank(ModelProto original, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, CalibrationDataSet data, ReconstructionOptions options, out string? reason)
+    public static int[]? Rank(ModelProto original, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, CalibrationDataSet data, ReconstructionOptions options, out string? reason) =>
+        Curve(original, sinks, channels, keep, data, options, out reason)?.Ranking(keep);
+
+    /// <summary>
+    /// The greedy removal order of the layer's channels down to <paramref name="keep"/> and, after each removal, the
+    /// least-squares error of all sinks relative to their original output energy; null with a reason when a sink
+    /// cannot be measured in the original model.
+    /// </summary>
+    public static StructuredPruningCurve? Curve(ModelProto original, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, CalibrationDataSet data, ReconstructionOptions options, out string? reason)
     {
         reason = null;
         var teacherGraph = new ModelGraph(original);
@@ -56,8 +64,11 @@ internal static class StructuredPruningSelection
             return null;
         }
 
+        double energy = Math.Max(states.Sum(s => s.Energy), double.Epsilon);
         var alive = new HashSet<int>(Enumerable.Range(0, channels));
         var removed = new List<int>();
+        var errors = new List<double>();
+        double error = 0;
         while (alive.Count > keep)
         {
             int best = -1;
@@ -79,10 +90,11 @@ internal static class StructuredPruningSelection
 
             alive.Remove(best);
             removed.Add(best);
+            error += Math.Max(0, bestCost);
+            errors.Add(error / energy);
         }
 
-        removed.Reverse();
-        return [.. alive.Order(), .. removed];
+        return new StructuredPruningCurve(channels, [.. removed], [.. errors]);
     }
 
     /// <summary>One sink's inverse damped Gram matrix H and its least-squares weights W (unknowns × outputs), updated as channels go.</summary>
@@ -94,8 +106,9 @@ internal static class StructuredPruningSelection
         private readonly int _outputs;
         private readonly int _block;
 
-        private SinkState(double[] h, double[] w, int size, int outputs, int block)
+        private SinkState(double[] h, double[] w, int size, int outputs, int block, double energy)
         {
+            Energy = energy;
             _h = h;
             _w = w;
             _size = size;
@@ -140,8 +153,11 @@ internal static class StructuredPruningSelection
                 }
             }
 
-            return new SinkState(h, w, size, outputs, weight.Columns / channels);
+            return new SinkState(h, w, size, outputs, weight.Columns / channels, system.TargetEnergy);
         }
+
+        /// <summary>‖y‖² of the sink's original outputs on the calibration data.</summary>
+        public double Energy { get; }
 
         /// <summary>ΔE of removing channel <paramref name="channel"/>: Σ over outputs of w_Bᵀ (H_BB)⁻¹ w_B.</summary>
         public double RemovalCost(int channel)

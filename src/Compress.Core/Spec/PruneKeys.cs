@@ -33,7 +33,6 @@ internal static class PruneKeys
         [Sparsity] = PruneMethod.Magnitude,
         [Threshold] = PruneMethod.Magnitude,
         [Pattern] = PruneMethod.Magnitude,
-        [Scope] = PruneMethod.Magnitude,
         [Ratio] = PruneMethod.Structured,
         [Norm] = PruneMethod.Structured,
         [ChannelMultiple] = PruneMethod.Structured,

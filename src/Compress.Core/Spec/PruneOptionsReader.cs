@@ -130,6 +130,12 @@ internal static class PruneOptionsReader
             {
                 reader.Error(DiagnosticCodes.ConflictingOptions, dataEntry.KeyNode.Start, $"'{dataEntry.Key}' is used only with 'importance: activations'; weight-norm importance needs no data.");
             }
+
+            // A global share is decided by the measured cost of each layer's channels, which weight norms do not give.
+            if (reader.ErrorCount == errorsBefore && scope == MagnitudePruningScope.Global && importance != StructuredPruningImportance.Activations)
+            {
+                reader.Error(DiagnosticCodes.ConflictingOptions, entries.First(e => e.Key == PruneKeys.Scope).ValueMark, "'scope: global' with 'method: structured' shares the channels by their measured cost, so it needs 'importance: activations' and 'data'.");
+            }
         }
 
         return reader.ErrorCount > errorsBefore

@@ -30,7 +30,7 @@ public sealed class PrunePassSpec : PassSpec
     /// <summary>Magnitude: N:M pattern such as 2:4.</summary>
     public MagnitudePruningPattern? Pattern { get; init; }
 
-    /// <summary>Magnitude with sparsity: per layer or one global ranking.</summary>
+    /// <summary>Magnitude with sparsity: per layer or one global ranking. Structured (with activation importance): each layer loses the ratio, or the ratio of all layers' compute goes where it costs least.</summary>
     public MagnitudePruningScope Scope { get; init; } = MagnitudePruningScope.PerLayer;
 
     /// <summary>Structured: fraction of each layer's outputs removed, in (0, 1).</summary>

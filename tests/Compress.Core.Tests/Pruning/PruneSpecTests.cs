@@ -52,6 +52,8 @@ public class PruneSpecTests
     [TestCase("      - prune: { method: magnitude, sparsity: 0.5, importance: activations }", DiagnosticCodes.KeyNotApplicable, 6, 52)]
     [TestCase("      - prune: { method: structured, ratio: 0.25, importance: activations, data: data/none.npy }", DiagnosticCodes.DataFileMissing, 6, 82)]
     [TestCase("      - prune: { method: structured, ratio: 0.25, importance: gradients, data: data/calib.npy }", DiagnosticCodes.BadEnumValue, 6, 63)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, scope: global }", DiagnosticCodes.ConflictingOptions, 6, 58)]
+    [TestCase("      - prune: { method: structured, ratio: 0.25, scope: everywhere }", DiagnosticCodes.BadEnumValue, 6, 58)]
     public void MistakesAreOneCodedErrorAtTheirPosition(string pass, string code, int line, int column)
     {
         using var workspace = new SpecWorkspace();
@@ -139,6 +141,25 @@ public class PruneSpecTests
 
         Assert.That(report.Notes[^1], Does.Contain("importance activations"));
         Assert.That(report.Notes.Where(n => n.Contains("kept by weight norm", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(report.Count("parameters_removed")).And.GreaterThan(0));
+    }
+
+    [Test]
+    public void StructuredGlobalScopeParsesAndReachesThePass()
+    {
+        using var workspace = new SpecWorkspace();
+        SpecLoadResult loaded = workspace.Parse(SpecWorkspace.WithPass("      - prune: { method: structured, ratio: 0.25, importance: activations, data: data/calib.npy, scope: global }"));
+        Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
+        Assert.That(((PrunePassSpec)loaded.Spec!.Models[0].Passes[0]).Scope, Is.EqualTo(MagnitudePruningScope.Global));
+
+        ModelProto model = SharedMaterial.LoadModel("fashion-cnn");
+        long before = PruningMaterial.Parameters(model);
+        var spec = new PrunePassSpec { Method = PruneMethod.Structured, Ratio = 0.25, Importance = StructuredPruningImportance.Activations, DataPaths = [SharedMaterial.DataPath("fashion_calib_x.npy")], Samples = 64, Scope = MagnitudePruningScope.Global };
+
+        PassReport report = PassRunner.Run(model, spec).Single();
+
+        Assert.That(report.Notes, Has.One.StartsWith("global allocation: "));
+        Assert.That(report.Notes[^1], Does.Contain("global"));
         Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(report.Count("parameters_removed")).And.GreaterThan(0));
     }
 
