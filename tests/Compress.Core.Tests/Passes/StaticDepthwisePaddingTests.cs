@@ -33,6 +33,19 @@ public class StaticDepthwisePaddingTests
         Assert.That(actual.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(0.04 * expected.Max(Math.Abs)), "three int8 layers' error");
     }
 
+    [TestCase(false, 1)]
+    [TestCase(true, 0)]
+    public void PerTensorDepthwiseWeightsAreNamedInTheReport(bool perChannel, int notes)
+    {
+        ModelProto model = Model(residual: false);
+        float[] x = TinyModels.RandomValues(2 * Inputs * Size * Size, 91);
+        Dictionary<string, TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, [new Dictionary<string, (float[], long[])> { ["X"] = (x, [2, Inputs, Size, Size]) }]);
+
+        PassReport report = StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { PerChannel = perChannel });
+
+        Assert.That(report.Notes.Count(n => n == "1 depthwise Conv(s) quantized with one weight scale per tensor; if accuracy suffers, per_channel: true usually recovers it"), Is.EqualTo(notes));
+    }
+
     [Test]
     public void ChannelsThatMeetAResidualAddAreNotPaddedAndTheDepthwiseConvStaysFloat()
     {
