@@ -102,6 +102,17 @@ public sealed class GraphScope
     public IReadOnlyList<NodeProto> Consumers(string name) => Graph.Node.Where(n => n.Input.Contains(name)).ToList();
 
     /// <summary>
+    /// The value of a float constant holding one element as a scalar or a one-element vector (so that, as an operand, it
+    /// cannot raise a result's rank, and as a DequantizeLinear scale it is per tensor); null for anything else.
+    /// </summary>
+    public float? FindFloatScalar(string name) =>
+        name.Length > 0
+        && FindConstant(name) is { DataType: TensorProto.Types.DataType.Float, Value: { } value }
+        && !TensorData.IsExternal(value) && value.Dims.Count <= 1 && TensorData.ElementCount(value) == 1
+            ? TensorData.ReadFloats(value)[0]
+            : null;
+
+    /// <summary>
     /// The constant tensor behind <paramref name="name"/> as seen from this graph: an initializer or
     /// a Constant node output here or in an outer scope. Null when the name is a graph input, the
     /// output of a non-constant node, an initializer that is also a graph input (IR ≥ 4: an

@@ -24,7 +24,14 @@ internal static class GraphCleanupHardSwish
             return false;
         }
 
-        (NodeProto add, _, NodeProto middle, NodeProto last, string x) = hardSwish;
+        Rewrite(graph, scope, hardSwish);
+        return true;
+    }
+
+    /// <summary>Rewrites a hard-swish found by <see cref="Match"/> as <c>x · HardSigmoid(x)</c>.</summary>
+    public static void Rewrite(ModelGraph graph, GraphScope scope, (NodeProto Add, NodeProto Clip, NodeProto Middle, NodeProto Last, string X) hardSwish)
+    {
+        (NodeProto add, NodeProto clip, NodeProto middle, NodeProto last, string x) = hardSwish;
         add.OpType = "HardSigmoid";
         add.Input.Clear();
         add.Input.Add(x);
@@ -38,7 +45,6 @@ internal static class GraphCleanupHardSwish
         last.Attribute.Clear();
         graph.RemoveNode(scope, clip);
         graph.RemoveNode(scope, middle);
-        return true;
     }
 
     /// <summary>The four nodes of the hard-swish around <paramref name="clip"/> and its input x, or null when it is not one.</summary>
@@ -104,10 +110,7 @@ internal static class GraphCleanupHardSwish
         return clip.Input.Count == 3 && IsConstant(scope, clip.Input[1], 0f) && IsConstant(scope, clip.Input[2], 6f);
     }
 
-    /// <summary>A float scalar or one-element vector (so it cannot raise the result's rank) equal to <paramref name="expected"/>.</summary>
+    /// <summary>A float scalar constant (<see cref="GraphScope.FindFloatScalar"/>) equal to <paramref name="expected"/>.</summary>
     private static bool IsConstant(GraphScope scope, string name, float expected) =>
-        name.Length > 0
-        && scope.FindConstant(name) is { DataType: TensorProto.Types.DataType.Float, Value: { } value }
-        && !TensorData.IsExternal(value) && value.Dims.Count <= 1 && TensorData.ElementCount(value) == 1
-        && Math.Abs(TensorData.ReadFloats(value)[0] - expected) <= Tolerance * Math.Max(1, Math.Abs(expected));
+        scope.FindFloatScalar(name) is float value && Math.Abs(value - expected) <= Tolerance * Math.Max(1, Math.Abs(expected));
 }

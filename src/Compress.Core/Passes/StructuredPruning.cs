@@ -136,13 +136,13 @@ public static class StructuredPruning
         MinimumKept(outputs, options) < outputs ? null : $"with outputs kept in multiples of {options.ChannelMultiple}, none of its {outputs} can go";
 
     /// <summary>What a prunable layer is made of: its weight, bias, channel layout and where its channels flow.</summary>
-    private sealed record Prepared(MagnitudePruningWeight Weight, (ConstantTensor, int)? Bias, StructuredPruningPlan Plan, int Before);
+    internal sealed record Prepared(MagnitudePruningWeight Weight, (ConstantTensor, int)? Bias, StructuredPruningPlan Plan, int Before);
 
     /// <summary>
     /// Resolves and traces a layer; <paramref name="tooFew"/> gives the reason to leave a layer of that many outputs alone
     /// (checked before the trace, so a layer nothing can be taken from is reported as such).
     /// </summary>
-    private static Prepared? Prepare(ModelGraph graph, GraphNode node, Func<int, string?> tooFew, out string? reason)
+    internal static Prepared? Prepare(ModelGraph graph, GraphNode node, Func<int, string?> tooFew, out string? reason)
     {
         NodeProto n = node.Node;
         MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out reason);

@@ -13,9 +13,7 @@ namespace Compress.Core.Passes.Qdq;
 internal static class ConstantScaleIntoDequantize
 {
     /// <summary>True for <c>Mul(x, c)</c> with a float scalar constant c &gt; 0 and x not constant: left float, then folded by <see cref="Apply"/>.</summary>
-    public static bool IsCandidate(GraphScope scope, NodeProto node) =>
-        node is { OpType: "Mul", Input.Count: 2, Output.Count: 1 } && ModelGraph.IsDefaultDomain(node.Domain)
-        && ScaleSide(scope, node) is int side && scope.FindConstant(node.Input[1 - side]) is null;
+    public static bool IsCandidate(GraphScope scope, NodeProto node) => Scale(scope, node) is not null;
 
     /// <summary>
     /// Folds every <c>DequantizeLinear → Mul(·, c)</c>: when only QuantizeLinear → DequantizeLinear pairs read the product,
@@ -28,14 +26,13 @@ internal static class ConstantScaleIntoDequantize
         foreach (GraphNode candidate in graph.AllNodes().ToList())
         {
             (GraphScope scope, NodeProto mul) = candidate;
-            if (!IsCandidate(scope, mul) || ScaleSide(scope, mul) is not int side
-                || scope.Producer(mul.Input[1 - side]) is not { OpType: "DequantizeLinear" } input || !IsPerTensor(scope, input))
+            if (Scale(scope, mul) is not (int side, float constant)
+                || scope.Producer(mul.Input[1 - side]) is not { OpType: "DequantizeLinear", Input.Count: >= 2 } input
+                || scope.FindFloatScalar(input.Input[1]) is not float inputScale)
             {
                 continue;
             }
 
-            float constant = TensorData.ReadFloats(scope.FindConstant(mul.Input[side])!.Value!)[0];
-            float inputScale = TensorData.ReadFloats(scope.FindConstant(input.Input[1])!.Value!)[0];
             string scaleName = graph.UniqueName(mul.Output[0] + "_folded_scale");
             graph.AddConstant(scope, TensorData.CreateFloat(scaleName, [], [inputScale * constant]));
             if (RequantizedOnly(graph, scope, mul) is { } pairs)
@@ -94,24 +91,25 @@ internal static class ConstantScaleIntoDequantize
         }
     }
 
-    /// <summary>Which input of the Mul is the positive float scalar constant, if one is.</summary>
-    private static int? ScaleSide(GraphScope scope, NodeProto mul)
+    /// <summary>
+    /// For <c>Mul(x, c)</c> (either order) with a float scalar constant c &gt; 0 and x not constant: which input is c, and
+    /// its value; null for any other node.
+    /// </summary>
+    private static (int Side, float Value)? Scale(GraphScope scope, NodeProto mul)
     {
+        if (mul is not { OpType: "Mul", Input.Count: 2, Output.Count: 1 } || !ModelGraph.IsDefaultDomain(mul.Domain))
+        {
+            return null;
+        }
+
         for (int side = 0; side < 2; side++)
         {
-            if (scope.FindConstant(mul.Input[side]) is { DataType: TensorProto.Types.DataType.Float, Value: { } value }
-                && !TensorData.IsExternal(value) && value.Dims.Count <= 1 && TensorData.ElementCount(value) == 1
-                && TensorData.ReadFloats(value)[0] is var c && float.IsNormal(c) && c > 0)
+            if (scope.FindFloatScalar(mul.Input[side]) is float c && float.IsNormal(c) && c > 0)
             {
-                return side;
+                return scope.FindConstant(mul.Input[1 - side]) is null ? (side, c) : null;
             }
         }
 
         return null;
     }
-
-    /// <summary>A DequantizeLinear with a scalar scale constant (one scale for the whole tensor).</summary>
-    private static bool IsPerTensor(GraphScope scope, NodeProto dequantize) =>
-        dequantize.Input.Count >= 2 && scope.FindConstant(dequantize.Input[1]) is { DataType: TensorProto.Types.DataType.Float, Value: { } scale }
-        && !TensorData.IsExternal(scale) && TensorData.ElementCount(scale) == 1;
 }

@@ -27,27 +27,18 @@ internal static class DepthwiseChannelPadding
         long total = 0;
         foreach (NodeProto producer in graph.Main.Graph.Node.ToList())
         {
-            if (producer.OpType != "Conv" || !ModelGraph.IsDefaultDomain(producer.Domain) || ModelGraph.GetInt(producer, "group", 1) != 1
-                || MagnitudePruningWeight.Resolve(graph, new GraphNode(graph.Main, producer), out _) is not { Nodes.Count: 1 } weight
-                || weight.Constant.Owner != graph.Main || weight.Constant.Dims.Count != 4 || weight.Rows % alignment == 0)
+            // The layer as structured pruning sees it (its own weight, per-output bias, where its channels flow); a scalar
+            // bias is refused, since it would make the new channels non-zero.
+            bool hasBias = producer.Input.Count > 2 && producer.Input[2].Length > 0;
+            if (producer.OpType != "Conv" || !ModelGraph.IsDefaultDomain(producer.Domain)
+                || StructuredPruning.Prepare(graph, new GraphNode(graph.Main, producer), rows => rows % alignment == 0 ? "aligned already" : null, out _) is not { } layer
+                || layer.Weight.Constant.Dims.Count != 4 || (hasBias && layer.Bias is null) || layer.Plan.Depthwise.Count == 0
+                || !layer.Plan.Depthwise.All(d => graph.Main.FindConstant(d.Input[1]) is { Dims.Count: 4 } && quantizable(new GraphNode(graph.Main, d))))
             {
                 continue;
             }
 
-            int channels = weight.Rows;
-            (ConstantTensor, int)? bias = null;
-            if (producer.Input.Count > 2 && producer.Input[2].Length > 0
-                && (bias = StructuredPruningPlan.ChannelVector(graph, producer, 2, rank: 1, axis: 0, channels)) is null)
-            {
-                continue;
-            }
-
-            if (StructuredPruningPlan.Trace(graph, producer.Output[0], StructuredPruningLayout.Channels, 4, channels, out StructuredPruningPlan plan) is not null
-                || plan.Depthwise.Count == 0
-                || !plan.Depthwise.All(d => graph.Main.FindConstant(d.Input[1]) is { Dims.Count: 4 } && quantizable(new GraphNode(graph.Main, d))))
-            {
-                continue;
-            }
+            (MagnitudePruningWeight weight, StructuredPruningPlan plan, int channels) = (layer.Weight, layer.Plan, layer.Before);
 
             int padded = (channels + alignment - 1) / alignment * alignment;
             int[] keep = [.. Enumerable.Range(0, channels), .. Enumerable.Repeat(-1, padded - channels)];
@@ -55,7 +46,7 @@ internal static class DepthwiseChannelPadding
             string[] weights = [weight.Constant.Name, .. plan.Sinks.Select(w => w.Constant.Name), .. plan.Coupled.Select(c => c.Weight.Constant.Name), .. plan.Depthwise.Select(d => d.Input[1])];
             long WeightElements() => weights.Sum(name => TensorData.ElementCount(graph.Main.FindConstant(name)!.Value!));
             long before = WeightElements();
-            long added = -StructuredPruning.Reindex(graph, weight, bias, plan, keep, channels);
+            long added = -StructuredPruning.Reindex(graph, weight, layer.Bias, plan, keep, channels);
             total += WeightElements() - before;
             notes.Add($"{MagnitudePruningWeight.NodeLabel(producer)}: {channels} -> {padded} output channels ({padded - channels} zero, {added} zero parameters) " +
                 $"so that the depthwise Conv(s) {string.Join(", ", plan.Depthwise.Select(MagnitudePruningWeight.NodeLabel))} run ONNX Runtime's int8 depthwise kernel");

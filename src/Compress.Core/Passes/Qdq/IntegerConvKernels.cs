@@ -27,6 +27,13 @@ internal static class IntegerConvKernels
     /// <summary>The channel multiple of MLAS's x86 symmetric depthwise kernel.</summary>
     public const int DepthwiseChannelAlignment = 16;
 
+    /// <summary>A depthwise Conv: one group per channel, each reading one input channel (weight [channels, 1, k…]).</summary>
+    public static bool IsDepthwise(NodeProto conv, IReadOnlyList<long> weightDims)
+    {
+        long group = ModelGraph.GetInt(conv, "group", 1);
+        return group > 1 && weightDims.Count >= 3 && weightDims[1] == 1 && weightDims[0] == group;
+    }
+
     /// <summary>Null when QLinearConv is expected to be fast for <paramref name="node"/> with weight <paramref name="weight"/>, else why it is left in float.</summary>
     public static string? SlowIntegerKernelReason(NodeProto node, ConstantTensor weight)
     {
@@ -49,8 +56,7 @@ internal static class IntegerConvKernels
             return $"Conv reading {weight.Dims[1]} input channels into {outputChannels} outputs: ONNX Runtime's int8 kernel needs 4 inputs, and for fewer than {MinNarrowInputOutputChannels} outputs padding costs more than the float kernel (ocr-cls's 3→8 first Conv)";
         }
 
-        bool depthwise = group > 1 && weight.Dims[1] == 1 && outputChannels == group;
-        if (depthwise && group % DepthwiseChannelAlignment != 0)
+        if (IsDepthwise(node, weight.Dims) && group % DepthwiseChannelAlignment != 0)
         {
             return $"depthwise Conv with {group} channels: ONNX Runtime's int8 depthwise kernel needs a multiple of {DepthwiseChannelAlignment} channels and is slower than float otherwise";
         }

@@ -254,9 +254,9 @@ internal sealed class StaticQuantizationRun(
         foreach ((GraphScope scope, NodeProto clip) in graph.AllNodes().Where(n => n.Node.OpType == "Clip").ToList())
         {
             if (GraphCleanupHardSwish.Match(graph, scope, clip) is { } hardSwish
-                && !new[] { hardSwish.Add, hardSwish.Clip, hardSwish.Middle, hardSwish.Last }.Any(selectedNodes.Contains)
-                && GraphCleanupHardSwish.TryRewrite(graph, scope, clip))
+                && !new[] { hardSwish.Add, hardSwish.Clip, hardSwish.Middle, hardSwish.Last }.Any(selectedNodes.Contains))
             {
+                GraphCleanupHardSwish.Rewrite(graph, scope, hardSwish);
                 fused++;
             }
         }
@@ -708,7 +708,7 @@ internal sealed class StaticQuantizationRun(
             "Gemm" when rank == 2 => ModelGraph.GetInt(node, "transB", 0) != 0 ? 0 : 1,
             _ => null,
         };
-        if (axis is null && perChannelAllowed && node.OpType == "Conv" && rank >= 3 && weight.Dims[1] == 1 && ModelGraph.GetInt(node, "group", 1) == weight.Dims[0] && weight.Dims[0] > 1)
+        if (axis is null && perChannelAllowed && node.OpType == "Conv" && rank >= 3 && IntegerConvKernels.IsDepthwise(node, weight.Dims))
         {
             _perTensorDepthwise++;
         }
