@@ -6,12 +6,15 @@ using Compress.Core.Onnx.Proto;
 using Compress.Quantization.Bench;
 using Microsoft.ML.OnnxRuntime;
 
-// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R --models a,b]
+// Usage: dotnet run -c Release --project bench/Compress.Quantization.Bench [-- --threads N --rounds R --models a,b --extra model=file.onnx]
 // Prints a Markdown table: per shared model and variant, size and ORT CPU latency relative to fp32.
 int threads = ArgOr(args, "--threads", 1);
 int rounds = ArgOr(args, "--rounds", 15);
 int only = Array.IndexOf(args, "--models");
 string[]? selected = only >= 0 && only + 1 < args.Length ? args[only + 1].Split(',') : null;
+// --extra model=path.onnx (repeatable): also measure a model file made elsewhere (e.g. by `compress run` with tuning).
+(string Model, string Path)[] extras = [.. args.Select((a, i) => (a, i)).Where(p => p.a == "--extra" && p.i + 1 < args.Length)
+    .Select(p => args[p.i + 1].Split('=', 2)).Select(kv => (kv[0], kv[1]))];
 string shared = typeof(BenchModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
     .First(a => a.Key == "CompressSharedDir").Value!;
 
@@ -41,6 +44,11 @@ foreach (BenchModel model in models.Where(m => selected is null || selected.Cont
         {
             variants.Add(variant);
         }
+    }
+
+    foreach ((string _, string path) in extras.Where(e => e.Model == model.Name))
+    {
+        variants.Add(new Variant(Path.GetFileName(path), File.ReadAllBytes(path), 0));
     }
 
     CalibrationDataSet test = CalibrationDataSet.Open([Path.Combine(shared, "data", model.TestData)], fp32, model.BatchSize);

@@ -62,6 +62,18 @@ internal static class Recipes
                 Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
             },
         ]);
+        // Silero's accuracy recipe (tests/…/StaticQuantizationSileroTests): the STFT Conv and the Mul/Add before Log float.
+        yield return MakeSchedule("static int8, STFT + log input float", model => model.Name != "silero-vad-v4" ? [] :
+        [
+            new QuantizePassSpec
+            {
+                Mode = QuantizationMode.Static,
+                PerChannel = true,
+                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+                NodesToExclude = ["Conv_73", "Mul_93", "Add_95"],
+                Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
+            },
+        ]);
         yield return Make("int4 weight-only", _ => new QuantizePassSpec
         {
             Mode = QuantizationMode.WeightOnly,

@@ -21,6 +21,11 @@ public class StaticQuantizationSileroTests
     [TestCase("{ method: minmax }", "", 0.008, 0.975)]
     // The STFT Conv and the feature Concat in float: measured 0.968 too (the first depthwise Conv dominates).
     [TestCase("{ method: minmax }", "[Conv_73, Concat_136]", 0.008, 0.975)]
+    // The accuracy floors (≤ 0.5 point lost, ≥ 99 % decision agreement): the STFT Conv and the Mul/Add that
+    // feed its magnitude to Log stay float. A per-tensor 8-bit range cannot hold a spectrum's dynamic range, and Log
+    // turns the quiet bins' rounding into large errors. Measured 0.980 (fp32 0.974) and 99.4 % agreement; either part
+    // alone gives 0.952–0.957.
+    [TestCase("{ method: minmax }", "[Conv_73, Mul_93, Add_95]", 0.0, 0.99)]
     // One of the two Transposes feeding the LSTM If left float: it must read the float tensor, not a
     // DequantizeLinear, or ONNX Runtime 1.31 aborts the process while optimizing (QDQ propagation into If).
     [TestCase("{ method: minmax }", "[Transpose_176]", 0.01, 0.975)]
