@@ -9,7 +9,8 @@ namespace Compress.Core.Evaluation;
 /// Meets an accuracy budget by keeping the most sensitive layers in float. Sensitivity is measured, not guessed:
 /// for each candidate layer the passes run from the original with only that layer excluded, and the drop of the
 /// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
-/// re-run from the original each time), keeping each only if it helps, until the budget holds.
+/// re-run from the original each time), keeping each only if it helps, until the budget holds. Then the kept set
+/// is trimmed: each kept layer, least sensitive first, is quantized again if the budget holds without it in float.
 /// </summary>
 public static class AccuracyTuner
 {
@@ -108,6 +109,25 @@ public static class AccuracyTuner
         }
 
         progress?.Report("tuning", sensitivities.Count, sensitivities.Count);
+
+        // A layer added early may no longer be needed once later ones are in float (on Silero the STFT Conv only helps
+        // together with the Mul/Add before Log): every layer not needed is one more int8 kernel, so try each again.
+        if (succeeded && excluded.Count > 1)
+        {
+            foreach (string node in excluded.AsEnumerable().Reverse().ToList())
+            {
+                progress?.Report("trimming", excluded.Count, excluded.Count);
+                List<string> trial = [.. excluded.Where(n => n != node)];
+                var run = Run(original, passes, trial, reference, runs);
+                bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
+                steps.Add(new TuningStep(steps.Count + 1, trial, run.Result.After, run.Result.AccuracyDrop, passed, Kept: passed, Requantized: node));
+                if (passed)
+                {
+                    excluded = trial;
+                    best = run;
+                }
+            }
+        }
 
         if (best is not { } final)
         {

@@ -103,7 +103,8 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
         bool asWarning = spec.OnFailure == EvaluateFailureAction.Warning || buildSeverity == AccuracyFailureSeverity.Warning;
         if (!asWarning)
         {
-            throw new CompressException(spec.Location.Error(code, message + " Nothing was written; relax the budget, use on_failure: tune, or on_failure: warning to write it anyway."));
+            string remedy = tuning is null ? "relax the budget, use on_failure: tune," : "relax the budget, raise max_excluded_layers if it limited the search,";
+            throw new CompressException(spec.Location.Error(code, message + $" Nothing was written; {remedy} or use on_failure: warning to write it anyway."));
         }
 
         warn(spec.Location.Warning(code, message + " The model was written anyway (on_failure: warning or --on-accuracy-failure warning)."));

@@ -52,12 +52,12 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
         {
-            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget | new node |\n|---:|---|---:|---:|---:|---|---|\n");
+            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget | outcome |\n|---:|---|---:|---:|---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
                 JsonElement metric = step.GetProperty("metric");
-                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {(step.TryGetProperty("kept", out JsonElement kept) && !kept.GetBoolean() ? "dropped (did not help)" : "kept")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step)} |\n");
             }
 
             md.Append('\n');
@@ -148,6 +148,18 @@ public static class ReportMarkdown
         {
             md.Append('\n');
         }
+    }
+
+    /// <summary>What a tuning step did: a search step's new node kept or dropped, or a trim step's node quantized again or not.</summary>
+    private static string StepOutcome(JsonElement step)
+    {
+        bool kept = !step.TryGetProperty("kept", out JsonElement k) || k.GetBoolean();
+        if (step.TryGetProperty("requantized", out JsonElement r) && r.ValueKind == JsonValueKind.String)
+        {
+            return kept ? $"`{r.GetString()}` quantized again (not needed)" : $"`{r.GetString()}` stays in float (needed)";
+        }
+
+        return kept ? "kept" : "dropped (did not help)";
     }
 
     private static string Text(JsonElement element, string key) =>
