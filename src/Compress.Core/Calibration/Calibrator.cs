@@ -135,7 +135,7 @@ public static class Calibrator
         }
     }
 
-    private static InferenceSession CreateSession(ModelProto copy, CalibrationOptions options)
+    internal static InferenceSession CreateSession(ModelProto copy, CalibrationOptions options)
     {
         using var sessionOptions = new SessionOptions
         {

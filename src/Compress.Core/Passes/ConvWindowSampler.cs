@@ -3,7 +3,7 @@ using Compress.Core.Onnx.Proto;
 namespace Compress.Core.Passes;
 
 /// <summary>
-/// The rows a 2-D Conv's least-squares refit is built from: for sampled output positions, the kH×kW input window of
+/// The rows a 1-D or 2-D Conv's least-squares refit is built from: for sampled output positions, the kH×kW input window of
 /// each input channel (zeros where the window hangs over the padding). Positions are spread evenly over each sample's
 /// output map, shifted from one sample to the next so that a small sample set still covers the map.
 /// </summary>
@@ -14,16 +14,29 @@ internal sealed class ConvWindowSampler
 
     public ConvWindowSampler(NodeProto node, long[] weightDims, long[] xShape, long[] yShape, int positionsPerSample)
     {
+        // A 1-D Conv ([N, C, L], weight [M, C/group, k]) is sampled as a 2-D one of height 1.
+        bool oneD = xShape.Length == 3;
         _channels = (int)xShape[1];
-        _height = (int)xShape[2];
-        _width = (int)xShape[3];
-        int outHeight = (int)yShape[2];
-        _outWidth = (int)yShape[3];
-        _kh = (int)weightDims[2];
-        _kw = (int)weightDims[3];
-        _strides = Reconstruction.Ints(node, "strides", [1, 1]);
-        _dilations = Reconstruction.Ints(node, "dilations", [1, 1]);
-        (_padTop, _padLeft) = Reconstruction.Pads(node, _height, _width, outHeight, _outWidth, _kh, _kw, _strides, _dilations);
+        _height = oneD ? 1 : (int)xShape[2];
+        _width = (int)xShape[^1];
+        int outHeight = oneD ? 1 : (int)yShape[2];
+        _outWidth = (int)yShape[^1];
+        _kh = oneD ? 1 : (int)weightDims[2];
+        _kw = (int)weightDims[^1];
+        if (oneD)
+        {
+            _strides = [1, Reconstruction.Ints(node, "strides", [1])[0]];
+            _dilations = [1, Reconstruction.Ints(node, "dilations", [1])[0]];
+            _padTop = 0;
+            _padLeft = Reconstruction.Pads1D(node, _width, _outWidth, _kw, _strides[1], _dilations[1]);
+        }
+        else
+        {
+            _strides = Reconstruction.Ints(node, "strides", [1, 1]);
+            _dilations = Reconstruction.Ints(node, "dilations", [1, 1]);
+            (_padTop, _padLeft) = Reconstruction.Pads(node, _height, _width, outHeight, _outWidth, _kh, _kw, _strides, _dilations);
+        }
+
         Positions = outHeight * _outWidth;
         _taken = Math.Min(positionsPerSample, Positions);
         _spacing = Math.Max(1, Positions / _taken);

@@ -7,7 +7,7 @@ using Compress.Core.Spec;
 namespace Compress.Core.Passes;
 
 /// <summary>
-/// Refits pruned layers with the original model as teacher: for each Gemm, MatMul or Conv (group 1, or
+/// Refits pruned layers with the original model as teacher: for each Gemm, MatMul or Conv (1-D or 2-D; group 1, or
 /// depthwise: see <see cref="ReconstructionDepthwise"/>) whose weight
 /// differs from the original, the remaining weights (and bias) are solved by least squares so the layer,
 /// fed with the inputs it now gets in the pruned model, reproduces the original layer's outputs on
@@ -21,7 +21,8 @@ namespace Compress.Core.Passes;
 /// than there are samples. Conv rows are im2col patches at sampled output positions (at least
 /// <see cref="ReconstructionOptions.MinimumConvRows"/> per layer when the calibration set is small). Layers are refitted
 /// in graph order and each sees the inputs produced by the already refitted layers before it. The
-/// statistics are accumulated batch by batch, so memory is O(inputs²) whatever the number of samples.
+/// statistics are accumulated batch by batch, so memory is O(inputs²) whatever the number of samples. Layers inside
+/// If branches that ran on the data are refitted too (<see cref="ReconstructionBranches"/>).
 /// </remarks>
 public static class Reconstruction
 {
@@ -44,10 +45,12 @@ public static class Reconstruction
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var graph = new ModelGraph(model);
-        var teacherGraph = new ModelGraph(teacher.Model);
+        ReconstructionBranches flat = ReconstructionBranches.Flatten(model, teacher.Model, data, options);
+        var graph = new ModelGraph(flat.Student);
+        var teacherGraph = new ModelGraph(flat.Teacher);
         var report = new PassReport(PassName);
         var layers = new List<ReconstructionLayer>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
         foreach (GraphNode node in graph.AllNodes().ToList())
         {
             NodeProto n = node.Node;
@@ -65,23 +68,60 @@ public static class Reconstruction
                 continue;
             }
 
+            visited.Add(label);
             string? glob = options.NodesToExclude.FirstOrDefault(g => NodeNameGlob.IsMatch(g, label));
             string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'" : Unsupported(graph, node, weight, original!.Value, originalWeight, teacher);
+            GraphNode real = node;
+            if (reason is null && flat.IsCopy)
+            {
+                reason = flat.Counterpart(n, Bias(graph, node, weight.Rows) is not null, out real);
+            }
+
             if (reason is not null)
             {
-                report.AddSkipped(MagnitudePruning.Skipped(node, reason));
+                report.AddSkipped(MagnitudePruning.Skipped(flat.IsCopy && real.Node is null ? node : real, reason));
                 continue;
             }
 
-            ReconstructionLayer layer = Refit(graph, teacher, data, options, node, weight, original!.Value, originalWeight);
+            ReconstructionLayer layer = Refit(graph, teacher, flat.Teacher, data, options, node, weight, original!.Value, originalWeight);
+            if (flat.IsCopy)
+            {
+                flat.WriteBack(graph, node, real);
+            }
+
             layers.Add(layer);
             report.AddCount("layers_reconstructed");
             report.AddCount("outputs_refitted", layer.Outputs);
             report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{label} ({n.OpType}): relative output error {layer.ErrorBefore:G4} -> {layer.ErrorAfter:G4} on {layer.Rows} rows"));
         }
 
+        if (flat.IsCopy)
+        {
+            ReportBranchesThatNeverRan(flat, teacher, visited, report);
+        }
+
         report.AddNote($"teacher: the model before pruning; {data.SampleCount} calibration samples");
         return new ReconstructionResult(report, layers);
+    }
+
+    /// <summary>Pruned layers of If branches that were not inlined (the branch never ran on the data): reported, not refitted.</summary>
+    private static void ReportBranchesThatNeverRan(ReconstructionBranches flat, ReconstructionTeacher teacher, HashSet<string> visited, PassReport report)
+    {
+        var teacherGraph = new ModelGraph(teacher.Model);
+        foreach (GraphNode node in flat.Real.AllNodes().Where(g => g.Graph != flat.Real.Main && g.Node.OpType is "Gemm" or "MatMul" or "Conv").ToList())
+        {
+            string label = MagnitudePruningWeight.NodeLabel(node.Node);
+            if (visited.Contains(label) || MagnitudePruningWeight.Resolve(flat.Real, node, out _) is not { } weight)
+            {
+                continue;
+            }
+
+            GraphNode? original = teacherGraph.AllNodes().Where(t => t.Node.OpType == node.Node.OpType && MagnitudePruningWeight.NodeLabel(t.Node) == label).Select(t => (GraphNode?)t).FirstOrDefault();
+            if (original is { } o && MagnitudePruningWeight.Resolve(teacherGraph, o, out _) is { } originalWeight && !Same(weight, originalWeight))
+            {
+                report.AddSkipped(MagnitudePruning.Skipped(node, $"it is inside a branch of an If that never ran on the calibration data ({node.Graph.Path}), so there is nothing to fit it to"));
+            }
+        }
     }
 
     private static bool Same(MagnitudePruningWeight a, MagnitudePruningWeight b) =>
@@ -92,7 +132,7 @@ public static class Reconstruction
         NodeProto n = node.Node;
         if (node.Graph != graph.Main || original.Graph != original.Graph.Model.Main)
         {
-            return "it is inside a subgraph, whose tensors cannot be read as outputs";
+            return "it is inside a subgraph that could not be inlined to read its tensors (a Loop body, or an If whose branches both ran on the data)";
         }
 
         if (weight.Nodes.Count != 1)
@@ -105,9 +145,9 @@ public static class Reconstruction
             return "Gemm with transA, alpha or beta other than the defaults";
         }
 
-        if (n.OpType == "Conv" && (weight.Constant.Dims.Count != 4 || (ModelGraph.GetInt(n, "group", 1) != 1 && !ReconstructionDepthwise.IsDepthwise(n, weight))))
+        if (n.OpType == "Conv" && (weight.Constant.Dims.Count is not (3 or 4) || (ModelGraph.GetInt(n, "group", 1) != 1 && !ReconstructionDepthwise.IsDepthwise(n, weight))))
         {
-            return "only 2-D Conv with group 1 or depthwise (one input channel per group) is refitted";
+            return "only 1-D and 2-D Conv with group 1 or depthwise (one input channel per group) is refitted";
         }
 
         if (n.Input.Count > 2 && n.Input[2].Length > 0 && Bias(graph, node, weight.Rows) is null)
@@ -120,7 +160,7 @@ public static class Reconstruction
         return outputs == weight.Rows ? null : "its outputs do not correspond to the original layer's";
     }
 
-    private static ConstantTensor? Bias(ModelGraph graph, GraphNode node, int rows)
+    internal static ConstantTensor? Bias(ModelGraph graph, GraphNode node, int rows)
     {
         NodeProto n = node.Node;
         if (n.Input.Count <= 2 || n.Input[2].Length == 0)
@@ -133,7 +173,7 @@ public static class Reconstruction
             && graph.FindUses(c.Owner, c.Name).Count == 1 ? c : null;
     }
 
-    private static ReconstructionLayer Refit(ModelGraph graph, ReconstructionTeacher teacher, CalibrationDataSet data, ReconstructionOptions options, GraphNode node, MagnitudePruningWeight weight, GraphNode original, MagnitudePruningWeight originalWeight)
+    private static ReconstructionLayer Refit(ModelGraph graph, ReconstructionTeacher teacher, ModelProto teacherModel, CalibrationDataSet data, ReconstructionOptions options, GraphNode node, MagnitudePruningWeight weight, GraphNode original, MagnitudePruningWeight originalWeight)
     {
         NodeProto n = node.Node;
         ModelProto model = graph.Model;
@@ -141,10 +181,10 @@ public static class Reconstruction
         int[] kept = [.. teacher.KeptOutputs(MagnitudePruningWeight.NodeLabel(n)) ?? Enumerable.Range(0, originalWeight.Rows)];
         if (ReconstructionDepthwise.IsDepthwise(n, weight))
         {
-            return ReconstructionDepthwise.Refit(model, teacher.Model, data, options, n, original.Node, weight, bias, kept);
+            return ReconstructionDepthwise.Refit(model, teacherModel, data, options, n, original.Node, weight, bias, kept);
         }
 
-        ReconstructionSystem system = Accumulate(n, weight, (model, n.Input[0]), (teacher.Model, original.Node.Output[0]), kept, bias is not null, data, options);
+        ReconstructionSystem system = Accumulate(n, weight, (model, n.Input[0]), (teacherModel, original.Node.Output[0]), kept, bias is not null, data, options);
 
         float[] values = weight.Read();
         float[]? biasValues = bias is null ? null : TensorData.ReadFloats(bias.Value!);
@@ -267,6 +307,19 @@ public static class Reconstruction
 
         long[] pads = Ints(node, "pads", [0, 0, 0, 0]);
         return autoPad == "VALID" ? (0, 0) : ((int)pads[0], (int)pads[1]);
+    }
+
+    /// <summary>The padding before a 1-D Conv's input (explicit pads, or what SAME_* auto padding puts there).</summary>
+    internal static int Pads1D(NodeProto node, int width, int outWidth, int k, long stride, long dilation)
+    {
+        string autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
+        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
+        {
+            int total = Math.Max(0, (int)(((outWidth - 1) * stride) + ((k - 1) * dilation) + 1 - width));
+            return autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+        }
+
+        return autoPad == "VALID" ? 0 : (int)Ints(node, "pads", [0, 0])[0];
     }
 
     internal static long[] Ints(NodeProto node, string name, long[] fallback) =>

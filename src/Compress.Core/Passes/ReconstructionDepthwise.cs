@@ -5,16 +5,16 @@ using Compress.Core.Onnx.Proto;
 namespace Compress.Core.Passes;
 
 /// <summary>
-/// Refits a depthwise Conv (group = channels, weight [channels, 1, kH, kW]) that lost channels with the layer
+/// Refits a depthwise Conv (group = channels, weight [channels, 1, kH, kW] or [channels, 1, k]) that lost channels with the layer
 /// feeding it: each output channel reads only its own input channel, so every channel is a least-squares
 /// problem of kH·kW weights (plus its bias) on that channel's windows, solved on its own. The inputs are those
 /// of the pruned model, so the refit absorbs the error of the refitted layers before it.
 /// </summary>
 internal static class ReconstructionDepthwise
 {
-    /// <summary>True for a 2-D Conv whose groups are its channels, one input channel each.</summary>
+    /// <summary>True for a 1-D or 2-D Conv whose groups are its channels, one input channel each.</summary>
     public static bool IsDepthwise(NodeProto node, MagnitudePruningWeight weight) =>
-        node.OpType == "Conv" && weight.Constant.Dims.Count == 4 && weight.Constant.Dims[1] == 1 && ModelGraph.GetInt(node, "group", 1) == weight.Rows;
+        node.OpType == "Conv" && weight.Constant.Dims.Count is 3 or 4 && weight.Constant.Dims[1] == 1 && ModelGraph.GetInt(node, "group", 1) == weight.Rows;
 
     public static ReconstructionLayer Refit(ModelProto model, ModelProto teacher, CalibrationDataSet data, ReconstructionOptions options, NodeProto node, NodeProto original, MagnitudePruningWeight weight, ConstantTensor? bias, int[] kept)
     {

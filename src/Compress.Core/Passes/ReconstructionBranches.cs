@@ -1,0 +1,87 @@
+using Compress.Core.Calibration;
+using Compress.Core.Onnx;
+using Compress.Core.Onnx.Proto;
+
+namespace Compress.Core.Passes;
+
+/// <summary>
+/// Makes layers inside <c>If</c> branches refittable. ONNX Runtime returns only main-graph tensors, so, as for
+/// calibration (<see cref="TakenBranchInliner"/>), the pruned model and its teacher are copied with the branches
+/// that ran on the data inlined; layers are refitted on those copies and their new weights and biases are written
+/// back, by name, into the real model. Silero VAD keeps all its Conv inside such branches.
+/// </summary>
+internal sealed class ReconstructionBranches
+{
+    private ReconstructionBranches(ModelProto real, ModelProto student, ModelProto teacher)
+    {
+        Real = new ModelGraph(real);
+        Student = student;
+        Teacher = teacher;
+    }
+
+    /// <summary>The model being compressed.</summary>
+    public ModelGraph Real { get; }
+
+    /// <summary>The model whose layers are refitted: <see cref="Real"/>'s model itself, or its flattened copy.</summary>
+    public ModelProto Student { get; }
+
+    /// <summary>The teacher, flattened the same way when the student is.</summary>
+    public ModelProto Teacher { get; }
+
+    /// <summary>True when <see cref="Student"/> is a flattened copy whose refits must be written back.</summary>
+    public bool IsCopy => !ReferenceEquals(Student, Real.Model);
+
+    /// <summary>The model and teacher as they are, or flattened copies when the model has a main-graph If.</summary>
+    public static ReconstructionBranches Flatten(ModelProto model, ModelProto teacher, CalibrationDataSet data, ReconstructionOptions options)
+    {
+        if (!model.Graph.Node.Any(n => n.OpType == "If" && ModelGraph.IsDefaultDomain(n.Domain)))
+        {
+            return new ReconstructionBranches(model, model, teacher);
+        }
+
+        var calibration = new CalibrationOptions { BatchSize = options.BatchSize };
+        ModelProto student = model.Clone();
+        ModelProto flatTeacher = teacher.Clone();
+        TakenBranchInliner.Inline(student, data, calibration, m => Calibrator.CreateSession(m, calibration));
+        TakenBranchInliner.Inline(flatTeacher, data, calibration, m => Calibrator.CreateSession(m, calibration));
+        return new ReconstructionBranches(model, student, flatTeacher);
+    }
+
+    /// <summary>
+    /// The real model's node for <paramref name="copy"/> (same label and operator), or the reason its refit could not
+    /// be written back: missing or ambiguous, or a weight or bias also read elsewhere (e.g. by the branch that never ran).
+    /// </summary>
+    public string? Counterpart(NodeProto copy, bool withBias, out GraphNode real)
+    {
+        real = default;
+        string label = MagnitudePruningWeight.NodeLabel(copy);
+        List<GraphNode> matches = [.. Real.AllNodes().Where(g => g.Node.OpType == copy.OpType && MagnitudePruningWeight.NodeLabel(g.Node) == label)];
+        if (matches.Count != 1)
+        {
+            return "its name is not unique across the If branches, so its refit cannot be written back";
+        }
+
+        real = matches[0];
+        MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(Real, real, out string? why);
+        if (weight is null || weight.Nodes.Count != 1)
+        {
+            return $"its weight {why ?? "is shared with other nodes (in the model with every If branch)"}";
+        }
+
+        return withBias && Reconstruction.Bias(Real, real, weight.Rows) is null
+            ? "its bias is read elsewhere too (in the model with every If branch)"
+            : null;
+    }
+
+    /// <summary>Copies the refitted weight and bias of <paramref name="copy"/> to <paramref name="real"/>.</summary>
+    public void WriteBack(ModelGraph student, GraphNode copy, GraphNode real)
+    {
+        MagnitudePruningWeight refitted = MagnitudePruningWeight.Resolve(student, copy, out _)!;
+        MagnitudePruningWeight target = MagnitudePruningWeight.Resolve(Real, real, out _)!;
+        target.Write(refitted.Read());
+        if (Reconstruction.Bias(student, copy, refitted.Rows) is { } bias && Reconstruction.Bias(Real, real, target.Rows) is { } realBias)
+        {
+            ModelGraph.ReplaceConstant(realBias, TensorData.CreateFloat(realBias.Name, [.. realBias.Dims], TensorData.ReadFloats(bias.Value!)));
+        }
+    }
+}
