@@ -31,10 +31,16 @@ internal static class EvalCommand
         var samples = new Option<int?>("--samples") { Description = "Use only the first N samples." };
         var batchSize = new Option<int>("--batch-size") { Description = "Samples per model run.", DefaultValueFactory = _ => 64 };
         var topK = new Option<int>("--top-k") { Description = "k of the top-k accuracy (with labels).", DefaultValueFactory = _ => 5 };
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("eval", "Compare a compressed model with its original on data: accuracy, agreement, cosine similarity, errors.")
+        var threshold = new Option<double>("--threshold")
         {
-            original, compressed, data, labels, output, samples, batchSize, topK, json,
+            Description = "Decision threshold of a one-value output (class 1 when at least this), and of the masks of --mask-iou.",
+            DefaultValueFactory = _ => 0.5,
+        };
+        var maskIou = new Option<bool>("--mask-iou") { Description = "Also measure the IoU of the masks 'value >= threshold' (a detector's probability map)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("eval", "Compare a compressed model with its original on data: accuracy, agreement, mask IoU, cosine similarity, errors.")
+        {
+            original, compressed, data, labels, output, samples, batchSize, topK, threshold, maskIou, json,
         };
         command.SetAction(parse => Run(
             parse.GetRequiredValue(original),
@@ -47,6 +53,8 @@ internal static class EvalCommand
                 MaxSamples = parse.GetValue(samples),
                 BatchSize = Math.Max(1, parse.GetValue(batchSize)),
                 TopK = Math.Max(1, parse.GetValue(topK)),
+                Threshold = parse.GetValue(threshold),
+                MaskIou = parse.GetValue(maskIou),
             },
             parse.GetValue(json)));
         return command;
@@ -78,6 +86,7 @@ internal static class EvalCommand
         Row("accuracy", result.Before.Accuracy, result.After.Accuracy);
         Row($"top-{result.TopK} accuracy", result.Before.TopKAccuracy, result.After.TopKAccuracy);
         Row("agreement", result.Before.Agreement, result.After.Agreement);
+        Row("mask IoU", result.Before.MaskIou, result.After.MaskIou);
         Row("cosine", result.Before.Cosine, result.After.Cosine);
         Row("max abs error", result.Before.MaxAbsError, result.After.MaxAbsError);
         Row("mean abs error", result.Before.MeanAbsError, result.After.MeanAbsError);

@@ -41,6 +41,7 @@ public static class AccuracyBudget
         AtLeast(EvaluateKeys.MinAccuracy, result.After.Accuracy, budget.MinAccuracy);
         AtLeast(EvaluateKeys.MinAgreement, result.After.Agreement, budget.MinAgreement);
         AtLeast(EvaluateKeys.MinCosine, result.After.Cosine, budget.MinCosine);
+        AtLeast(EvaluateKeys.MinMaskIou, result.After.MaskIou, budget.MinMaskIou);
         AtMost(EvaluateKeys.MaxAbsError, result.After.MaxAbsError, budget.MaxAbsError);
         AtMost(EvaluateKeys.MaxMeanAbsError, result.After.MeanAbsError, budget.MaxMeanAbsError);
         AtMost(EvaluateKeys.MaxRelativeError, result.After.RelativeError, budget.MaxRelativeError);
@@ -60,7 +61,7 @@ public static class AccuracyBudget
         foreach (BudgetViolation violation in Check(budget, result))
         {
             double gap = Math.Abs(violation.Measured - violation.Limit);
-            bool atLeast = violation.Key is EvaluateKeys.MinAccuracy or EvaluateKeys.MinAgreement or EvaluateKeys.MinCosine;
+            bool atLeast = violation.Key is EvaluateKeys.MinAccuracy or EvaluateKeys.MinAgreement or EvaluateKeys.MinCosine or EvaluateKeys.MinMaskIou;
             double room = atLeast ? 1 - violation.Limit : violation.Limit;
             total += double.IsNaN(gap) ? double.MaxValue : gap / Math.Max(room, 1e-6);
         }

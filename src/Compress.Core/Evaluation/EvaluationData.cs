@@ -26,6 +26,9 @@ public sealed class EvaluationData
     /// <summary>Decision threshold of a one-value (binary) output.</summary>
     public double Threshold { get; init; } = EvaluateSpec.DefaultThreshold;
 
+    /// <summary>Measure the mask IoU of the output (a <c>min_mask_iou</c> budget).</summary>
+    public bool MaskIou { get; init; }
+
     /// <summary>The data of a spec's <c>evaluate</c> block.</summary>
     public static EvaluationData From(EvaluateSpec spec)
     {
@@ -39,6 +42,7 @@ public sealed class EvaluationData
             BatchSize = spec.BatchSize,
             TopK = spec.TopK,
             Threshold = spec.Threshold,
+            MaskIou = spec.Budget.MinMaskIou is not null,
         };
     }
 }

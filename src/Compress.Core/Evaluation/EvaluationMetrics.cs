@@ -20,6 +20,13 @@ public sealed record EvaluationMetrics
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Agreement { get; init; }
 
+    /// <summary>
+    /// Mean over samples of the intersection over union of the masks "value ≥ threshold" of the output and the
+    /// original's (a detector's text or object map); null unless a <c>min_mask_iou</c> budget asks for it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MaskIou { get; init; }
+
     /// <summary>Mean over samples of the cosine similarity of the output with the original's.</summary>
     public double Cosine { get; init; }
 

@@ -55,7 +55,7 @@ public sealed class EvaluationReference
         ArgumentNullException.ThrowIfNull(compressed);
         Evaluations++;
         CollectedOutput output = ModelOutputCollector.Collect(compressed, Original, Data, progress);
-        return OutputComparison.Compare(Output, output, Labels, Data.TopK, Data.Threshold);
+        return OutputComparison.Compare(Output, output, Labels, Data.TopK, Data.Threshold, Data.MaskIou);
     }
 
     private static long[] ReadLabels(string path, int samples)

@@ -82,6 +82,7 @@ public sealed class EvaluationReport
         Add(EvaluateKeys.MinAccuracy, budget.MinAccuracy);
         Add(EvaluateKeys.MinAgreement, budget.MinAgreement);
         Add(EvaluateKeys.MinCosine, budget.MinCosine);
+        Add(EvaluateKeys.MinMaskIou, budget.MinMaskIou);
         Add(EvaluateKeys.MaxAbsError, budget.MaxAbsError);
         Add(EvaluateKeys.MaxMeanAbsError, budget.MaxMeanAbsError);
         Add(EvaluateKeys.MaxRelativeError, budget.MaxRelativeError);

@@ -10,9 +10,10 @@ public static class OutputComparison
     /// <param name="candidate">The compressed model's output, same shape.</param>
     /// <param name="labels">Class labels, one per sample, or null.</param>
     /// <param name="topK">k of the top-k accuracy.</param>
-    /// <param name="threshold">A one-value output (e.g. a speech probability) predicts class 1 when at least this.</param>
+    /// <param name="threshold">A one-value output (e.g. a speech probability) predicts class 1 when at least this; a map's mask holds the elements at least this.</param>
+    /// <param name="maskIou">Also measure <see cref="EvaluationMetrics.MaskIou"/>.</param>
     /// <exception cref="CompressException">CMP2003 when shapes differ or labels do not fit the output.</exception>
-    public static EvaluationResult Compare(CollectedOutput reference, CollectedOutput candidate, IReadOnlyList<long>? labels, int topK, double threshold = 0.5)
+    public static EvaluationResult Compare(CollectedOutput reference, CollectedOutput candidate, IReadOnlyList<long>? labels, int topK, double threshold = 0.5, bool maskIou = false)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(candidate);
@@ -46,6 +47,12 @@ public static class OutputComparison
         int k = binary ? 1 : classes is int c ? Math.Min(topK, c) : topK;
         EvaluationMetrics before = new() { Cosine = 1, MaxAbsError = 0, MeanAbsError = 0, RelativeError = 0, Agreement = classes is null ? null : 1 };
         EvaluationMetrics after = Errors(reference, candidate);
+        if (maskIou)
+        {
+            before = before with { MaskIou = 1 };
+            after = after with { MaskIou = MeanMaskIou(reference, candidate, threshold) };
+        }
+
         double? drop = null;
         if (classes is not null)
         {
@@ -100,6 +107,29 @@ public static class OutputComparison
         for (int i = 0; i < reference.SampleCount; i++)
         {
             sum += Cosine(reference.Sample(i), candidate.Sample(i));
+        }
+
+        return reference.SampleCount == 0 ? 1 : sum / reference.SampleCount;
+    }
+
+    /// <summary>Mean over samples of |A ∩ B| / |A ∪ B| for the masks of elements ≥ <paramref name="threshold"/>; two empty masks agree (1).</summary>
+    public static double MeanMaskIou(CollectedOutput reference, CollectedOutput candidate, double threshold)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        ArgumentNullException.ThrowIfNull(candidate);
+        double sum = 0;
+        for (int i = 0; i < reference.SampleCount; i++)
+        {
+            ReadOnlySpan<float> a = reference.Sample(i), b = candidate.Sample(i);
+            long both = 0, either = 0;
+            for (int j = 0; j < a.Length; j++)
+            {
+                bool inA = a[j] >= threshold, inB = b[j] >= threshold;
+                both += inA && inB ? 1 : 0;
+                either += inA || inB ? 1 : 0;
+            }
+
+            sum += either == 0 ? 1 : (double)both / either;
         }
 
         return reference.SampleCount == 0 ? 1 : sum / reference.SampleCount;

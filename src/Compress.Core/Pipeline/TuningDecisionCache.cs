@@ -40,7 +40,7 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             hash.AppendLine(Recipe);
             hash.AppendLine(SpecFingerprint.OfValue(model.Passes));
             hash.AppendLine(SpecFingerprint.OfValue(evaluate.Budget));
-            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers }));
+            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers, evaluate.Threshold }));
             hash.AppendFiles(ModelInputFiles.Of(model));
             return hash.Finish();
         }

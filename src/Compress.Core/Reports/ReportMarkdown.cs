@@ -12,6 +12,7 @@ public static class ReportMarkdown
         ("accuracy", "top-1 accuracy"),
         ("top_k_accuracy", "top-k accuracy"),
         ("agreement", "top-1 agreement with the original"),
+        ("mask_iou", "mask IoU (value ≥ threshold)"),
         ("cosine", "cosine similarity"),
         ("max_abs_error", "max absolute error"),
         ("mean_abs_error", "mean absolute error"),

@@ -19,6 +19,9 @@ public sealed class EvaluateBudgetSpec
     /// <summary>Smallest allowed mean (over samples) cosine similarity of outputs with the original's.</summary>
     public double? MinCosine { get; init; }
 
+    /// <summary>Smallest allowed mean (over samples) IoU of the masks "value ≥ threshold" with the original's.</summary>
+    public double? MinMaskIou { get; init; }
+
     /// <summary>Largest allowed absolute difference of any output element from the original's.</summary>
     public double? MaxAbsError { get; init; }
 
@@ -29,6 +32,6 @@ public sealed class EvaluateBudgetSpec
     public double? MaxRelativeError { get; init; }
 
     /// <summary>Whether any limit is set.</summary>
-    public bool IsEmpty => MaxAccuracyDrop is null && MinAccuracy is null && MinAgreement is null && MinCosine is null
+    public bool IsEmpty => MaxAccuracyDrop is null && MinAccuracy is null && MinAgreement is null && MinCosine is null && MinMaskIou is null
         && MaxAbsError is null && MaxMeanAbsError is null && MaxRelativeError is null;
 }

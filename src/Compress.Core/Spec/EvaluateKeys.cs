@@ -16,6 +16,7 @@ internal static class EvaluateKeys
     public const string MinAccuracy = "min_accuracy";
     public const string MinAgreement = "min_agreement";
     public const string MinCosine = "min_cosine";
+    public const string MinMaskIou = "min_mask_iou";
     public const string MaxAbsError = "max_abs_error";
     public const string MaxMeanAbsError = "max_mean_abs_error";
     public const string MaxRelativeError = "max_relative_error";
@@ -26,12 +27,12 @@ internal static class EvaluateKeys
     public static IReadOnlyList<string> All { get; } =
     [
         Data, Labels, Output, Samples, BatchSize, TopK, Threshold, MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine,
-        MaxAbsError, MaxMeanAbsError, MaxRelativeError, OnFailure, MaxExcludedLayers,
+        MinMaskIou, MaxAbsError, MaxMeanAbsError, MaxRelativeError, OnFailure, MaxExcludedLayers,
     ];
 
     /// <summary>The budget keys: at least one must be given.</summary>
     public static IReadOnlyList<string> BudgetKeys { get; } =
-        [MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine, MaxAbsError, MaxMeanAbsError, MaxRelativeError];
+        [MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine, MinMaskIou, MaxAbsError, MaxMeanAbsError, MaxRelativeError];
 
     /// <summary>Spellings of <c>on_failure</c>.</summary>
     public static IReadOnlyList<KeyValuePair<string, EvaluateFailureAction>> FailureActions { get; } =

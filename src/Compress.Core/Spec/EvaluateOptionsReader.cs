@@ -104,7 +104,7 @@ internal static class EvaluateOptionsReader
 
                     break;
                 default:
-                    // max_accuracy_drop, min_accuracy, min_agreement: fractions.
+                    // max_accuracy_drop, min_accuracy, min_agreement, min_mask_iou: fractions.
                     if (reader.TryReadNumber(option, v => v is >= 0 and <= 1, "0 ≤ fraction ≤ 1 (0.01 is one percentage point)", out double fraction))
                     {
                         budget[option.Key] = fraction;
@@ -156,6 +156,7 @@ internal static class EvaluateOptionsReader
                 MinAccuracy = Get(EvaluateKeys.MinAccuracy),
                 MinAgreement = Get(EvaluateKeys.MinAgreement),
                 MinCosine = Get(EvaluateKeys.MinCosine),
+                MinMaskIou = Get(EvaluateKeys.MinMaskIou),
                 MaxAbsError = Get(EvaluateKeys.MaxAbsError),
                 MaxMeanAbsError = Get(EvaluateKeys.MaxMeanAbsError),
                 MaxRelativeError = Get(EvaluateKeys.MaxRelativeError),

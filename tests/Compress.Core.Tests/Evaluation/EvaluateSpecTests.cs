@@ -24,10 +24,27 @@ public sealed class EvaluateSpecTests
         });
     }
 
+    [Test]
+    public void MaskIouBudgetIsReadWithItsThreshold()
+    {
+        using var workspace = new EvaluationWorkspace();
+        SpecLoadResult loaded = workspace.Load(EvaluationWorkspace.DigitsSpec("{ mode: dynamic }", "min_mask_iou: 0.97\nthreshold: 0.3"));
+
+        EvaluateSpec evaluate = loaded.Spec!.Models[0].Evaluate!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(loaded.Diagnostics, Is.Empty);
+            Assert.That(evaluate.Budget.MinMaskIou, Is.EqualTo(0.97));
+            Assert.That(evaluate.Threshold, Is.EqualTo(0.3));
+            Assert.That(global::Compress.Core.Evaluation.EvaluationData.From(evaluate).MaskIou, Is.True, "the evaluation measures mask IoU for this budget");
+        });
+    }
+
     [TestCase("on_failure: explode\nmax_accuracy_drop: 0.01", DiagnosticCodes.BadEnumValue)]
     [TestCase("on_failure: error", DiagnosticCodes.MissingKey)]
     [TestCase("max_accuracy_drop: 1.5", DiagnosticCodes.OutOfRange)]
     [TestCase("max_acuracy_drop: 0.01", DiagnosticCodes.UnknownKey)]
+    [TestCase("min_mask_iou: 1.5", DiagnosticCodes.OutOfRange)]
     public void MistakesGiveOneCodedError(string evaluateLines, string code)
     {
         using var workspace = new EvaluationWorkspace();

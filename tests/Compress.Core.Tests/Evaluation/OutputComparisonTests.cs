@@ -117,4 +117,23 @@ public sealed class OutputComparisonTests
         var e = Assert.Throws<CompressException>(() => OutputComparison.Compare(reference, reference, [0, 1], 1));
         Assert.That(e!.Diagnostic.Code, Is.EqualTo(DiagnosticCodes.EvaluationDataInvalid));
     }
+
+    [Test]
+    public void MaskIouIsMeasuredPerSampleAtTheThresholdOnlyWhenAsked()
+    {
+        // Two 2x2 maps. Sample 0: original mask {0, 1}, compressed {1, 2}: 1 shared of 3 -> 1/3. Sample 1: both
+        // masks empty -> 1 (they agree). Mean 2/3. An element exactly at the threshold is in the mask.
+        var reference = new CollectedOutput("map", [0.9f, 0.3f, 0.1f, 0.0f, 0.1f, 0.2f, 0.0f, 0.0f], 2, [2, 2]);
+        var candidate = new CollectedOutput("map", [0.2f, 0.8f, 0.5f, 0.0f, 0.2f, 0.1f, 0.0f, 0.29f], 2, [2, 2]);
+
+        EvaluationResult withIou = OutputComparison.Compare(reference, candidate, null, 1, threshold: 0.3, maskIou: true);
+        EvaluationResult without = OutputComparison.Compare(reference, candidate, null, 1, threshold: 0.3);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withIou.After.MaskIou, Is.EqualTo(2.0 / 3).Within(1e-12));
+            Assert.That(withIou.Before.MaskIou, Is.EqualTo(1));
+            Assert.That(without.After.MaskIou, Is.Null);
+        });
+    }
 }
