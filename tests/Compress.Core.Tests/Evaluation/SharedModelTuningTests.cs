@@ -154,7 +154,7 @@ public sealed class SharedModelTuningTests
         long[] labels = NpyArray.Load(SharedMaterial.DataPath("vad_test_y.npy")).ToInt64Array();
         float[] floatP = SharedModelRunner.SileroProbabilities(SharedMaterial.LoadModel("silero-vad-v4"), test, batch: 1000);
         float[] quantP = SharedModelRunner.SileroProbabilities(written, test, batch: 1000);
-        double agreement = floatP.Zip(quantP).Count(p => p.First >= 0.5f == p.Second >= 0.5f) / (double)floatP.Length;
+        double agreement = SharedModelRunner.DecisionAgreement(floatP, quantP);
         double floatAccuracy = SharedModelRunner.FrameAccuracy(floatP, labels);
         double quantAccuracy = SharedModelRunner.FrameAccuracy(quantP, labels);
         using JsonDocument schema = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.RepositoryRoot, "docs", "report-schema.json")));

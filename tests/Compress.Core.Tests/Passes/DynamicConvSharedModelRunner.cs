@@ -59,6 +59,10 @@ internal static class SharedModelRunner
     public static double FrameAccuracy(float[] probabilities, long[] labels) =>
         probabilities.Zip(labels).Count(p => (p.First >= 0.5f ? 1 : 0) == p.Second) / (double)labels.Length;
 
+    /// <summary>Fraction of steps whose speech decision (p ≥ 0.5) is the same in both runs.</summary>
+    public static double DecisionAgreement(float[] a, float[] b) =>
+        a.Zip(b).Count(p => p.First >= 0.5f == p.Second >= 0.5f) / (double)a.Length;
+
     /// <summary>The PP-OCRv4 detector's text masks (probability > 0.3), one per 3x640x640 page.</summary>
     public static bool[][] OcrDetTextMasks(ModelProto model, float[] pages)
     {

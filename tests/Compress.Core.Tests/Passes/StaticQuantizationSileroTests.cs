@@ -65,7 +65,7 @@ public class StaticQuantizationSileroTests
         float[] quantP = SharedModelRunner.SileroProbabilities(quantized, test);
         double floatAccuracy = SharedModelRunner.FrameAccuracy(floatP, labels);
         double quantAccuracy = SharedModelRunner.FrameAccuracy(quantP, labels);
-        double agreement = floatP.Zip(quantP).Count(p => p.First >= 0.5f == p.Second >= 0.5f) / (double)floatP.Length;
+        double agreement = SharedModelRunner.DecisionAgreement(floatP, quantP);
         TestContext.Out.WriteLine($"silero static: frame accuracy fp32 {floatAccuracy:F4} int8 {quantAccuracy:F4}, decision agreement {agreement:P2}; QuantizeLinear per graph {string.Join(", ", quantizeLinearPerBranch)}; optimized: {summary}");
 
         // The 16 kHz branch holds 18 Conv (1-D, so the depthwise ones are quantized too); the excluded stay float.
