@@ -74,6 +74,19 @@ internal static class Recipes
                 Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
             },
         ]);
+        // The same, then dynamic int8 of the LSTMs that static quantization leaves float (most of Silero's weights).
+        yield return MakeSchedule("static int8, STFT + log input float, then dynamic int8 LSTM", model => model.Name != "silero-vad-v4" ? [] :
+        [
+            new QuantizePassSpec
+            {
+                Mode = QuantizationMode.Static,
+                PerChannel = true,
+                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+                NodesToExclude = ["Conv_73", "Mul_93", "Add_95"],
+                Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
+            },
+            new QuantizePassSpec { Mode = QuantizationMode.Dynamic, OpTypesToQuantize = ["LSTM"] },
+        ]);
         yield return Make("int4 weight-only", _ => new QuantizePassSpec
         {
             Mode = QuantizationMode.WeightOnly,
