@@ -28,7 +28,7 @@ internal sealed class ConvWindowSampler
             _strides = [1, Reconstruction.Ints(node, "strides", [1])[0]];
             _dilations = [1, Reconstruction.Ints(node, "dilations", [1])[0]];
             _padTop = 0;
-            _padLeft = Reconstruction.Pads1D(node, _width, _outWidth, _kw, _strides[1], _dilations[1]);
+            _padLeft = Reconstruction.PadBefore(node, 0, _width, _outWidth, _kw, _strides[1], _dilations[1]);
         }
         else
         {

@@ -72,14 +72,17 @@ public static class Reconstruction
             string? glob = options.NodesToExclude.FirstOrDefault(g => NodeNameGlob.IsMatch(g, label));
             string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'" : Unsupported(graph, node, weight, original!.Value, originalWeight, teacher);
             GraphNode real = node;
-            if (reason is null && flat.IsCopy)
+            if (flat.IsCopy)
             {
-                reason = flat.Counterpart(n, Bias(graph, node, weight.Rows) is not null, out real);
+                // Reported (and written back) at the real model's node, whose graph path names the If branch.
+                string? writeBack = flat.Counterpart(n, Bias(graph, node, weight.Rows) is not null, out GraphNode found);
+                real = found.Node is null ? node : found;
+                reason ??= writeBack;
             }
 
             if (reason is not null)
             {
-                report.AddSkipped(MagnitudePruning.Skipped(flat.IsCopy && real.Node is null ? node : real, reason));
+                report.AddSkipped(MagnitudePruning.Skipped(real, reason));
                 continue;
             }
 
@@ -295,31 +298,21 @@ public static class Reconstruction
         }
     }
 
-    internal static (int Top, int Left) Pads(NodeProto node, int height, int width, int outHeight, int outWidth, int kh, int kw, long[] strides, long[] dilations)
+    internal static (int Top, int Left) Pads(NodeProto node, int height, int width, int outHeight, int outWidth, int kh, int kw, long[] strides, long[] dilations) =>
+        (PadBefore(node, 0, height, outHeight, kh, strides[0], dilations[0]), PadBefore(node, 1, width, outWidth, kw, strides[1], dilations[1]));
+
+    /// <summary>The padding before the input along spatial <paramref name="axis"/>: explicit pads, or what SAME_* auto padding puts there.</summary>
+    internal static int PadBefore(NodeProto node, int axis, int input, int output, int k, long stride, long dilation)
     {
         string autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
         if (autoPad is "SAME_UPPER" or "SAME_LOWER")
         {
-            int totalH = Math.Max(0, (int)(((outHeight - 1) * strides[0]) + ((kh - 1) * dilations[0]) + 1 - height));
-            int totalW = Math.Max(0, (int)(((outWidth - 1) * strides[1]) + ((kw - 1) * dilations[1]) + 1 - width));
-            return autoPad == "SAME_UPPER" ? (totalH / 2, totalW / 2) : (totalH - (totalH / 2), totalW - (totalW / 2));
-        }
-
-        long[] pads = Ints(node, "pads", [0, 0, 0, 0]);
-        return autoPad == "VALID" ? (0, 0) : ((int)pads[0], (int)pads[1]);
-    }
-
-    /// <summary>The padding before a 1-D Conv's input (explicit pads, or what SAME_* auto padding puts there).</summary>
-    internal static int Pads1D(NodeProto node, int width, int outWidth, int k, long stride, long dilation)
-    {
-        string autoPad = node.Attribute.FirstOrDefault(a => a.Name == "auto_pad")?.S.ToStringUtf8() ?? "NOTSET";
-        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
-        {
-            int total = Math.Max(0, (int)(((outWidth - 1) * stride) + ((k - 1) * dilation) + 1 - width));
+            int total = Math.Max(0, (int)(((output - 1) * stride) + ((k - 1) * dilation) + 1 - input));
             return autoPad == "SAME_UPPER" ? total / 2 : total - (total / 2);
         }
 
-        return autoPad == "VALID" ? 0 : (int)Ints(node, "pads", [0, 0])[0];
+        long[] pads = Ints(node, "pads", []);
+        return autoPad == "VALID" || pads.Length <= axis ? 0 : (int)pads[axis];
     }
 
     internal static long[] Ints(NodeProto node, string name, long[] fallback) =>
