@@ -114,9 +114,11 @@ public static class AccuracyTuner
         // together with the Mul/Add before Log): every layer not needed is one more int8 kernel, so try each again.
         if (succeeded && excluded.Count > 1)
         {
-            foreach (string node in excluded.AsEnumerable().Reverse().ToList())
+            List<string> searched = [.. excluded.AsEnumerable().Reverse()];
+            for (int i = 0; i < searched.Count; i++)
             {
-                progress?.Report("trimming", excluded.Count, excluded.Count);
+                string node = searched[i];
+                progress?.Report("trimming", i, searched.Count);
                 List<string> trial = [.. excluded.Where(n => n != node)];
                 var run = Run(original, passes, trial, reference, runs);
                 bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
@@ -127,6 +129,8 @@ public static class AccuracyTuner
                     best = run;
                 }
             }
+
+            progress?.Report("trimming", searched.Count, searched.Count);
         }
 
         if (best is not { } final)
