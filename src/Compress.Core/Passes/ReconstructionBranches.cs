@@ -34,7 +34,9 @@ internal sealed class ReconstructionBranches
     /// <summary>The model and teacher as they are, or flattened copies when the model has a main-graph If.</summary>
     public static ReconstructionBranches Flatten(ModelProto model, ModelProto teacher, CalibrationDataSet data, ReconstructionOptions options)
     {
-        if (!model.Graph.Node.Any(n => n.OpType == "If" && ModelGraph.IsDefaultDomain(n.Domain)))
+        // Inlining runs the model over the data once; only worth it when a refittable layer sits in a branch.
+        bool layerInBranch = new ModelGraph(model).AllNodes().Any(n => n.Graph != n.Graph.Model.Main && n.Node.OpType is "Conv" or "Gemm" or "MatMul");
+        if (!layerInBranch || !model.Graph.Node.Any(n => n.OpType == "If" && ModelGraph.IsDefaultDomain(n.Domain)))
         {
             return new ReconstructionBranches(model, model, teacher);
         }
