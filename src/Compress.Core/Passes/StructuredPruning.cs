@@ -12,12 +12,13 @@ namespace Compress.Core.Passes;
 /// pass-through operators (Relu, pooling, Dropout, hard-swish x · HardSigmoid(x), …), depthwise Convs
 /// (they lose the same channels and pass them on), squeeze-excitation gates (the Conv producing the gate
 /// that multiplies the channels loses the same outputs), Flatten (each channel is a block of the flattened
-/// features), and the input dimension of the next Gemm/MatMul/Conv. The model really gets smaller.
+/// features), Resize on the spatial axes, a channel Concat read by group-1 Convs (they lose the columns at the
+/// channels' offset), and the input dimension of the next Gemm/MatMul/Conv. The model really gets smaller.
 /// </summary>
 /// <remarks>
 /// A layer is left alone (and reported as skipped) when its channels reach a graph output, an Add with
 /// another branch (a residual: both branches would have to be pruned alike, which this pass does not do),
-/// a Mul with a tensor that does not come from a group-1 Conv, a Reshape, Concat or any
+/// a Mul with a tensor that does not come from a group-1 Conv, a Reshape, a Concat read by anything but group-1 Convs, or any
 /// other operator that cannot follow a shrinking channel dimension, or a subgraph. Layers run in graph
 /// order, so a layer whose inputs shrank is itself pruned next on its current weights.
 /// </remarks>
@@ -63,8 +64,9 @@ public static class StructuredPruning
                     teacher.RecordKeptOutputs(MagnitudePruningWeight.NodeLabel(coupled.Node), keptOutputs);
                 }
 
-                string through = plan.Depthwise.Count + plan.Coupled.Count == 0 ? string.Empty
-                    : $"; through depthwise {string.Join(", ", plan.Depthwise.Select(MagnitudePruningWeight.NodeLabel))}{(plan.Coupled.Count == 0 ? string.Empty : $"; gate Convs {string.Join(", ", plan.Coupled.Select(c => MagnitudePruningWeight.NodeLabel(c.Node)))} follow")}";
+                string through = (plan.Depthwise.Count == 0 ? string.Empty : $"; through depthwise {string.Join(", ", plan.Depthwise.Select(MagnitudePruningWeight.NodeLabel))}")
+                    + (plan.Coupled.Count == 0 ? string.Empty : $"; gate Convs {string.Join(", ", plan.Coupled.Select(c => MagnitudePruningWeight.NodeLabel(c.Node)))} follow")
+                    + (plan.OffsetSinks.Count == 0 ? string.Empty : $"; through a Concat into {string.Join(", ", plan.OffsetSinks.Select(s => $"{MagnitudePruningWeight.NodeLabel(s.Weight.Nodes[0].Node)} (channels {s.Offset}.. of {s.Total})"))}");
                 removedTotal += removed;
                 report.AddCount("layers_pruned");
                 report.AddCount("outputs_removed", before - kept);
@@ -103,7 +105,7 @@ public static class StructuredPruning
                 continue;
             }
 
-            if (Prepare(graph, node, before => NothingToShare(before, options), out _) is { } prepared
+            if (Prepare(graph, node, before => NothingToShare(before, options), out _) is { } prepared && prepared.Plan.OffsetSinks.Count == 0
                 && StructuredPruningSelection.Curve(teacher.Model, prepared.Plan.Sinks, prepared.Before, MinimumKept(prepared.Before, options), options.ActivationData!, options.ActivationOptions, out _) is { } curve)
             {
                 labels.Add(label);
@@ -246,6 +248,10 @@ public static class StructuredPruning
             {
                 normFallback = "its outputs were narrowed with an earlier layer";
             }
+            else if (plan.OffsetSinks.Count > 0)
+            {
+                normFallback = "its channels reach a Concat, whose reader the activation ranking does not model";
+            }
             else
             {
                 keep = StructuredPruningSelection.Rank(teacher.Model, plan.Sinks, before, keepCount, data, options.ActivationOptions, out normFallback) ?? keep;
@@ -281,6 +287,13 @@ public static class StructuredPruning
         foreach (MagnitudePruningWeight sink in plan.Sinks)
         {
             removed += ShrinkColumns(sink, keep, channels);
+        }
+
+        // Through a Concat the channels are a slice of the reader's inputs: the columns before and after it stay.
+        foreach ((MagnitudePruningWeight sink, int offset, int total) in plan.OffsetSinks)
+        {
+            int[] columns = [.. Enumerable.Range(0, offset), .. keep.Select(k => k < 0 ? -1 : offset + k), .. Enumerable.Range(offset + channels, total - offset - channels)];
+            removed += ShrinkColumns(sink, columns, total);
         }
 
         // A depthwise Conv the channels flowed through computes one group per kept channel.

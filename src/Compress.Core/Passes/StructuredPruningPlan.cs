@@ -34,6 +34,12 @@ internal sealed class StructuredPruningPlan
     /// <summary>Weights of consuming layers whose inputs shrink.</summary>
     public List<MagnitudePruningWeight> Sinks { get; } = [];
 
+    /// <summary>
+    /// Group-1 Convs reading the channels through a channel Concat (a detector's feature-pyramid head): the channels are
+    /// <c>Offset</c>.. of their <c>Total</c> input channels, and only those columns go.
+    /// </summary>
+    public List<(MagnitudePruningWeight Weight, int Offset, int Total)> OffsetSinks { get; } = [];
+
     /// <summary>Depthwise Convs the channels flow through: their group attribute becomes the kept count.</summary>
     public List<NodeProto> Depthwise { get; } = [];
 
@@ -174,6 +180,16 @@ internal sealed class StructuredPruningPlan
 
                 work.Enqueue((node.Output[0], at, rank));
                 return null;
+            case "Resize" when onlyFirstInput && at == StructuredPruningLayout.Channels:
+                if (!ResizeKeepsChannels(graph, node))
+                {
+                    return $"{who} resizes the channel axis or is sized by a 'sizes' input";
+                }
+
+                work.Enqueue((node.Output[0], at, rank));
+                return null;
+            case "Concat" when at == StructuredPruningLayout.Channels:
+                return AddThroughConcat(graph, plan, node, tensor, rank, channels, who);
             case "Flatten" when onlyFirstInput && ModelGraph.GetInt(node, "axis", 1) == 1 && at is StructuredPruningLayout.Channels or StructuredPruningLayout.Features:
                 work.Enqueue((node.Output[0], StructuredPruningLayout.Flattened, 2));
                 return null;
@@ -322,6 +338,100 @@ internal sealed class StructuredPruningPlan
         }
 
         return "is too many operators away from a Conv";
+    }
+
+    /// <summary>A Resize whose constant scales leave the batch and channel axes alone (opset 11+: X, roi, scales; no sizes).</summary>
+    private static bool ResizeKeepsChannels(ModelGraph graph, NodeProto node)
+    {
+        if (node.Input.Count < 3 || (node.Input.Count > 3 && node.Input[3].Length > 0))
+        {
+            return false;
+        }
+
+        ConstantTensor? scales = graph.Main.FindConstant(node.Input[2]);
+        return scales?.Value is { } v && scales.DataType == TensorProto.Types.DataType.Float && TensorData.ReadFloats(v) is [1f, 1f, ..];
+    }
+
+    /// <summary>
+    /// The channels enter a Concat on the channel axis: every reader of its output must be a group-1 Conv that loses the
+    /// columns at the channels' offset. The other inputs' channel counts come from the Convs producing them.
+    /// </summary>
+    private static string? AddThroughConcat(ModelGraph graph, StructuredPruningPlan plan, NodeProto node, string tensor, int rank, int channels, string who)
+    {
+        long axis = ModelGraph.GetInt(node, "axis", 1);
+        if ((axis != 1 && axis != 1 - rank) || node.Input.Count(i => i == tensor) != 1)
+        {
+            return $"{who} does not join the pruned channels once along the channel axis";
+        }
+
+        int offset = 0, total = 0;
+        foreach (string input in node.Input)
+        {
+            int? count = input == tensor ? channels : ChannelsOf(graph, input);
+            if (count is not int c)
+            {
+                return $"{who}: the channel count of its input '{input}' is not known from a Conv before it";
+            }
+
+            offset = input == tensor ? total : offset;
+            total += c;
+        }
+
+        if (graph.Main.IsGraphOutput(node.Output[0]))
+        {
+            return $"{who}'s output is a graph output, whose shape must stay";
+        }
+
+        plan.Tensors.Add(node.Output[0]);
+        foreach (GraphNode use in graph.FindUses(graph.Main, node.Output[0]))
+        {
+            NodeProto reader = use.Node;
+            MagnitudePruningWeight? weight = reader.OpType == "Conv" && ModelGraph.IsDefaultDomain(reader.Domain) && ModelGraph.GetInt(reader, "group", 1) == 1
+                && use.Graph == graph.Main && reader.Input.IndexOf(node.Output[0]) == 0
+                ? MagnitudePruningWeight.Resolve(graph, use, out _) : null;
+            if (weight is null || weight.Nodes.Count != 1 || weight.Constant.Dims[1] != total)
+            {
+                return $"{who}'s output is read by {reader.OpType} {MagnitudePruningWeight.NodeLabel(reader)}, not by a group-1 Conv with its own weight over all {total} channels";
+            }
+
+            plan.OffsetSinks.Add((weight, offset, total));
+        }
+
+        return null;
+    }
+
+    /// <summary>The channels of <paramref name="tensor"/>, walking back through per-channel operators to the Conv producing it.</summary>
+    private static int? ChannelsOf(ModelGraph graph, string tensor)
+    {
+        GraphScope main = graph.Main;
+        for (int step = 0; step < 16; step++)
+        {
+            if (main.Producer(tensor) is not { } producer || !ModelGraph.IsDefaultDomain(producer.Domain))
+            {
+                return null;
+            }
+
+            if (producer.OpType == "Conv")
+            {
+                return main.FindConstant(producer.Input[1]) is { Dims.Count: >= 3 } w ? (int)w.Dims[0] : null;
+            }
+
+            if (producer.OpType == "ConvTranspose")
+            {
+                return main.FindConstant(producer.Input[1]) is { Dims.Count: >= 3 } w ? (int)(w.Dims[1] * ModelGraph.GetInt(producer, "group", 1)) : null;
+            }
+
+            bool passThrough = Elementwise.Contains(producer.OpType) || Pools.Contains(producer.OpType) || Binary.Contains(producer.OpType)
+                || producer.OpType is "BatchNormalization" or "Resize";
+            if (!passThrough)
+            {
+                return null;
+            }
+
+            tensor = producer.Input[0];
+        }
+
+        return null;
     }
 
     /// <summary>The constant at input <paramref name="input"/> of <paramref name="node"/> when it has exactly <paramref name="channels"/> elements on one axis and is read only there.</summary>

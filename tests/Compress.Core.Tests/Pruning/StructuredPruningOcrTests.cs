@@ -20,11 +20,14 @@ public class StructuredPruningOcrTests
 
     private static readonly string[] WholeLaterals = ["p2o.Conv.34", "p2o.Conv.35"];
 
+    /// <summary>The head's 96→24 Convs whose outputs reach p2o.Conv.61 through Resize and Concat.</summary>
+    private static readonly string[] HeadConvs = ["p2o.Conv.49", "p2o.Conv.52", "p2o.Conv.55", "p2o.Conv.58"];
+
     /// <summary>ocr-det text-mask IoU (2 test pages) after 25 % structured pruning by weight norm and reconstruction.</summary>
-    private static readonly double[] WeightNormIou = [0.9006, 0.8452];
+    private static readonly double[] WeightNormIou = [0.9226, 0.8590];
 
     /// <summary>The same with activation importance (and depthwise Convs refitted as always).</summary>
-    private static readonly double[] ActivationIou = [0.9618, 0.9166];
+    private static readonly double[] ActivationIou = [0.9560, 0.9438];
 
     // Before channels could flow through depthwise Convs only the squeeze-excitation reducers were pruned
     // (5 layers with multiples of 16, 7 with multiples of 8). Residual Adds still stop the projections.
@@ -58,8 +61,10 @@ public class StructuredPruningOcrTests
         Assert.That(refit, Is.GreaterThanOrEqualTo(fp32 - allowedLoss - 1e-9));
     }
 
-    // The detector keeps its FPN (Resize, Concat, residual Adds) and loses a quarter of the backbone's channels.
-    // With weight-norm importance one calibration page refits the masks only to IoU ≈ 0.90 / 0.85 (0.83 / 0.66 with
+    // The detector keeps its FPN's residual Adds and loses a quarter of the backbone's channels and of the head's four
+    // Convs, whose channels are upsampled (Resize) into the Concat read by p2o.Conv.61.
+    // With weight-norm importance one calibration page refits the masks only to IoU ≈ 0.92 / 0.86 (0.90 / 0.85 before the
+    // head's Concat layers were pruned too, since reconstruction then also refits the Conv reading the Concat; 0.83 / 0.66 with
     // 64 rows per Conv before reconstruction sampled at least 8,192 positions per layer; 0.897 / 0.862 with those
     // rows but before depthwise Convs were refitted too).
     [Test]
@@ -70,8 +75,10 @@ public class StructuredPruningOcrTests
 
         PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25 });
 
-        Assert.That(report.Count("layers_pruned"), Is.EqualTo(23));
+        // 23 backbone layers plus the head's four 96→24 Convs, whose channels are upsampled (Resize) into one Concat.
+        Assert.That(report.Count("layers_pruned"), Is.EqualTo(27));
         Assert.That(report.Notes.Count(n => n.Contains("through depthwise", StringComparison.Ordinal)), Is.EqualTo(13));
+        Assert.That(report.Notes.Count(n => n.Contains("through a Concat into p2o.Conv.61", StringComparison.Ordinal)), Is.EqualTo(4));
         float[] pages = NpyArray.Load(SharedMaterial.DataPath("det_test_x.npy")).ToSingleArray();
         bool[][] reference = SharedModelRunner.OcrDetTextMasks(original, pages);
         double[] prunedIou = SharedModelRunner.Iou(reference, SharedModelRunner.OcrDetTextMasks(model, pages));
@@ -84,8 +91,8 @@ public class StructuredPruningOcrTests
     }
 
     // Keeping the channels the next layers need (least squares on the calibration page) instead of the largest
-    // weights, and refitting the depthwise Convs too, brings the same 25 % cut to IoU 0.962 / 0.917: better,
-    // still short of the 0.98 floor with one calibration page (bench/README.md).
+    // weights, and refitting the depthwise Convs too, brings the same 25 % cut to IoU 0.956 / 0.944 (0.962 / 0.917 before
+    // the head's Concat layers were pruned): better, still short of the 0.98 floor with one calibration page (bench/README.md).
     [Test]
     public void OcrDetActivationImportanceAndDepthwiseRefitKeepMoreOfTheMasks()
     {
@@ -95,8 +102,10 @@ public class StructuredPruningOcrTests
         PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25, ActivationData = DetCalibration(original) });
         ReconstructionResult result = Reconstruction.Reconstruct(model, ReconstructionTeacher.Of(model)!, DetCalibration(model), new ReconstructionOptions());
 
-        Assert.That(report.Count("layers_pruned"), Is.EqualTo(23), "the same layers as with weight norms, other channels");
-        Assert.That(report.Notes.Where(n => n.Contains("kept by weight norm", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(report.Count("layers_pruned"), Is.EqualTo(27), "the same layers as with weight norms, other channels");
+        // The activation ranking models the readers' least-squares problems, not a Concat's slice of one: those four fall back.
+        Assert.That(report.Notes.Where(n => n.Contains("kept by weight norm", StringComparison.Ordinal)).Select(n => n[..n.IndexOf(' ', StringComparison.Ordinal)]),
+            Is.EquivalentTo(HeadConvs));
         HashSet<string> depthwiseConvs = [.. model.Graph.Node.Where(n => n.OpType == "Conv" && ModelGraph.GetInt(n, "group", 1) != 1).Select(n => n.Name)];
         List<ReconstructionLayer> depthwise = [.. result.Layers.Where(l => depthwiseConvs.Contains(l.Node))];
         Assert.That(depthwise, Has.Count.EqualTo(13), "every depthwise Conv the channels flowed through is refitted");
@@ -111,14 +120,15 @@ public class StructuredPruningOcrTests
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ocr-det structured 25%, activation importance + reconstruction (depthwise too): {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU {Format(iou)}; depthwise errors {string.Join(", ", depthwise.Select(l => $"{l.Node} {l.ErrorBefore:G3}->{l.ErrorAfter:G3}"))}"));
         Assert.That(iou, Is.EqualTo(ActivationIou).Within(0.005));
-        Assert.That(iou.Zip(WeightNormIou).All(p => p.First > p.Second + 0.05), Is.True, "better than keeping the largest weights on both pages");
+        Assert.That(iou.Zip(WeightNormIou).All(p => p.First > p.Second + 0.03), Is.True, "better than keeping the largest weights on both pages");
     }
 
     // scope: global moves the cut to where the calibration page says it costs least per unit of compute: the 192- and
-    // 384-channel 40x40 / 20x20 layers lose up to half their channels, the FPN's 1x1 laterals none. It saves the same
-    // compute as the per-layer cut (both ran at 0.76 of fp32 in one interleaved run), lifts the worse page (0.917 -> 0.93)
-    // and lowers the better one (0.962 -> 0.93): on the calibration page the shared cut looks better than it is on other
-    // pages, so it does not reach the 0.98 floor either.
+    // 384-channel 40x40 / 20x20 layers lose up to half their channels, the FPN's 1x1 laterals none. It saves the
+    // compute of the per-layer cut over the layers it can measure, but not the head's four Convs that reach a Concat
+    // (their reader's least-squares problem is not modelled yet), which the per-layer cut now also takes: since then the
+    // per-layer cut is both faster (0.67 against 0.78 of fp32 in one A/B) and better on both pages (0.956 / 0.944
+    // against 0.93 / 0.93). Neither reaches the 0.98 floor with one calibration page.
     [Test]
     public void OcrDetGlobalScopeSharesTheSameComputeCutByMeasuredCost()
     {
@@ -145,7 +155,7 @@ public class StructuredPruningOcrTests
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ocr-det structured 25%, scope global + reconstruction: {allocation}; {PruningMaterial.Parameters(original)} -> {PruningMaterial.Parameters(model)} parameters; IoU {Format(iou)}"));
         Assert.That(iou, Is.EqualTo(GlobalIou).Within(0.005));
-        Assert.That(iou.Min(), Is.GreaterThan(ActivationIou.Min() + 0.005), "the worse page gains over the per-layer cut");
+        Assert.That(iou.Max(), Is.LessThan(ActivationIou.Min()), "the per-layer cut, which also takes the head's Concat layers, is better on both pages");
     }
 
     private static CalibrationDataSet DetCalibration(ModelProto model) => CalibrationDataSet.Open([SharedMaterial.DataPath("det_calib_x.npy")], model, null);

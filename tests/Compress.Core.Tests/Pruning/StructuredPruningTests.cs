@@ -1,3 +1,4 @@
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
 using Compress.Core.Tests.Passes;
@@ -78,6 +79,68 @@ public class StructuredPruningTests
         Assert.That(string.Join(",", report.SkippedNodes.Select(s => s.Node)), Is.EqualTo("fc1,fc2"));
         Assert.That(report.SkippedNodes[0].Reason, Does.Contain("residual"));
         Assert.That(report.SkippedNodes[1].Reason, Does.Contain("graph output"));
+    }
+
+    [Test]
+    public void ChannelsFlowThroughResizeAndConcatIntoTheReaderAtTheirOffset()
+    {
+        ModelProto original = PruningModels.ResizedConcat();
+        ModelProto model = original.Clone();
+
+        // 8 → 6 and 4 → 3 outputs: convA's channels sit at offset 4 of convC's 12 inputs, then at 3 of 9.
+        PassReport report = StructuredPruning.Run(model, new StructuredPruningOptions { Ratio = 0.25, ChannelMultiple = 1 });
+
+        ReconstructionTeacher teacher = ReconstructionTeacher.Of(model)!;
+        int[] keptA = [.. teacher.KeptOutputs("convA")!];
+        int[] keptB = [.. teacher.KeptOutputs("convB")!];
+        var graph = new ModelGraph(model);
+        Assert.Multiple(() =>
+        {
+            Assert.That(report.Count("layers_pruned"), Is.EqualTo(2), string.Join("\n", report.SkippedNodes.Select(s => $"{s.Node}: {s.Reason}")));
+            Assert.That(keptA, Has.Length.EqualTo(6));
+            Assert.That(keptB, Has.Length.EqualTo(3));
+            Assert.That(graph.Main.FindConstant("wc")!.Dims, Is.EqualTo(new long[] { 3, 9, 3, 3 }));
+            Assert.That(report.Notes, Has.Some.Contains("through a Concat into convC (channels 4.. of 12)"));
+        });
+
+        // convC keeps exactly the columns of the surviving channels, in order: convB's first, then convA's after offset 4.
+        float[] before = TensorData.ReadFloats(original.Graph.Initializer.Single(t => t.Name == "wc"));
+        float[] after = TensorData.ReadFloats(graph.Main.FindConstant("wc")!.Value!);
+        int[] columns = [.. keptB, .. keptA.Select(k => 4 + k)];
+        for (int o = 0; o < 3; o++)
+        {
+            for (int c = 0; c < columns.Length; c++)
+            {
+                Assert.That(after.AsSpan(((o * 9) + c) * 9, 9).ToArray(), Is.EqualTo(before.AsSpan(((o * 12) + columns[c]) * 9, 9).ToArray()), $"output {o}, column {c}");
+            }
+        }
+
+        // The pruned model computes what the original computes with the removed channels silenced (weights and bias 0).
+        ModelProto silenced = original.Clone();
+        Silence(silenced, "wa", "ba", keptA, 8, 2);
+        Silence(silenced, "wb", "bb", keptB, 4, 2);
+        float[] x = TinyModels.RandomValues(2 * 6 * 6, 56);
+        float[] expected = OrtRunner.Run(silenced, "x", x, [1, 2, 6, 6]);
+        float[] actual = OrtRunner.Run(model, "x", x, [1, 2, 6, 6]);
+        Assert.That(actual.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(1e-5f));
+    }
+
+    private static void Silence(ModelProto model, string weight, string bias, int[] kept, int outputs, int inputs)
+    {
+        TensorProto w = model.Graph.Initializer.Single(t => t.Name == weight);
+        TensorProto b = model.Graph.Initializer.Single(t => t.Name == bias);
+        float[] wv = TensorData.ReadFloats(w);
+        float[] bv = TensorData.ReadFloats(b);
+        foreach (int o in Enumerable.Range(0, outputs).Except(kept))
+        {
+            Array.Clear(wv, o * inputs, inputs);
+            bv[o] = 0;
+        }
+
+        model.Graph.Initializer.Remove(w);
+        model.Graph.Initializer.Remove(b);
+        model.Graph.Initializer.Add(TensorData.CreateFloat(weight, [outputs, inputs, 1, 1], wv));
+        model.Graph.Initializer.Add(TensorData.CreateFloat(bias, [outputs], bv));
     }
 
     /// <summary>Weights and biases of a chain where every layer but the last loses floor(ratio × outputs).</summary>

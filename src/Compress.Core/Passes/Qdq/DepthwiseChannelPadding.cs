@@ -43,7 +43,7 @@ internal static class DepthwiseChannelPadding
             int padded = (channels + alignment - 1) / alignment * alignment;
             int[] keep = [.. Enumerable.Range(0, channels), .. Enumerable.Repeat(-1, padded - channels)];
             // Only weights count as quantized parameters (biases become int32), so the zeros added are counted on weights.
-            string[] weights = [weight.Constant.Name, .. plan.Sinks.Select(w => w.Constant.Name), .. plan.Coupled.Select(c => c.Weight.Constant.Name), .. plan.Depthwise.Select(d => d.Input[1])];
+            string[] weights = [weight.Constant.Name, .. plan.Sinks.Select(w => w.Constant.Name), .. plan.OffsetSinks.Select(s => s.Weight.Constant.Name), .. plan.Coupled.Select(c => c.Weight.Constant.Name), .. plan.Depthwise.Select(d => d.Input[1])];
             long WeightElements() => weights.Sum(name => TensorData.ElementCount(graph.Main.FindConstant(name)!.Value!));
             long before = WeightElements();
             long added = -StructuredPruning.Reindex(graph, weight, layer.Bias, plan, keep, channels);
