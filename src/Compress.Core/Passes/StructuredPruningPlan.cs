@@ -394,6 +394,11 @@ internal sealed class StructuredPruningPlan
                 return $"{who}'s output is read by {reader.OpType} {MagnitudePruningWeight.NodeLabel(reader)}, not by a group-1 Conv with its own weight over all {total} channels";
             }
 
+            if (plan.OffsetSinks.Any(s => s.Weight.Constant.Name == weight.Constant.Name))
+            {
+                return $"{who} receives the pruned channels along two paths";
+            }
+
             plan.OffsetSinks.Add((weight, offset, total));
         }
 
