@@ -65,26 +65,12 @@ internal static class Recipes
         // Silero's accuracy recipe (tests/…/StaticQuantizationSileroTests): the STFT Conv and the Mul/Add before Log float.
         yield return MakeSchedule("static int8, STFT + log input float", model => model.Name != "silero-vad-v4" ? [] :
         [
-            new QuantizePassSpec
-            {
-                Mode = QuantizationMode.Static,
-                PerChannel = true,
-                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
-                NodesToExclude = ["Conv_73", "Mul_93", "Add_95"],
-                Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
-            },
+            SileroFrontEndFloat(shared, model),
         ]);
         // The same, then dynamic int8 of the LSTMs that static quantization leaves float (most of Silero's weights).
         yield return MakeSchedule("static int8, STFT + log input float, then dynamic int8 LSTM", model => model.Name != "silero-vad-v4" ? [] :
         [
-            new QuantizePassSpec
-            {
-                Mode = QuantizationMode.Static,
-                PerChannel = true,
-                OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
-                NodesToExclude = ["Conv_73", "Mul_93", "Add_95"],
-                Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
-            },
+            SileroFrontEndFloat(shared, model),
             new QuantizePassSpec { Mode = QuantizationMode.Dynamic, OpTypesToQuantize = ["LSTM"] },
         ]);
         yield return Make("int4 weight-only", _ => new QuantizePassSpec
@@ -135,6 +121,16 @@ internal static class Recipes
         "p2o.Add.2", "p2o.Add.4", "p2o.Add.6", "p2o.Add.10", "p2o.Add.12", "p2o.Add.14",
         "p2o.Clip.0", "p2o.Clip.2", "p2o.Div.0", "p2o.Div.1",
     ];
+
+    /// <summary>Silero's accuracy recipe: static int8 with the STFT Conv and the Mul/Add before Log left float.</summary>
+    private static QuantizePassSpec SileroFrontEndFloat(string shared, BenchModel model) => new()
+    {
+        Mode = QuantizationMode.Static,
+        PerChannel = true,
+        OpTypesToQuantize = StaticQuantizationOptions.SupportedOpTypes,
+        NodesToExclude = ["Conv_73", "Mul_93", "Add_95"],
+        Calibration = new CalibrationSpec { DataPaths = [Path.Combine(shared, "data", model.CalibrationData)] },
+    };
 
     private static VariantRecipe Make(string name, Func<BenchModel, PassSpec> spec) => MakeSchedule(name, model => [spec(model)]);
 

@@ -46,7 +46,7 @@ public static class Reconstruction
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ReconstructionBranches flat = ReconstructionBranches.Flatten(model, teacher.Model, data, options);
-        var graph = new ModelGraph(flat.Student);
+        ModelGraph graph = flat.Student;
         var teacherGraph = new ModelGraph(flat.Teacher);
         var report = new PassReport(PassName);
         var layers = new List<ReconstructionLayer>();
@@ -61,8 +61,7 @@ public static class Reconstruction
 
             string label = MagnitudePruningWeight.NodeLabel(n);
             MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(graph, node, out _);
-            GraphNode? original = teacherGraph.AllNodes().Where(t => t.Node.OpType == n.OpType && MagnitudePruningWeight.NodeLabel(t.Node) == label).Select(t => (GraphNode?)t).FirstOrDefault();
-            MagnitudePruningWeight? originalWeight = original is { } o ? MagnitudePruningWeight.Resolve(teacherGraph, o, out _) : null;
+            (GraphNode? original, MagnitudePruningWeight? originalWeight) = Original(teacherGraph, n);
             if (weight is null || originalWeight is null || Same(weight, originalWeight))
             {
                 continue;
@@ -71,25 +70,25 @@ public static class Reconstruction
             visited.Add(label);
             string? glob = options.NodesToExclude.FirstOrDefault(g => NodeNameGlob.IsMatch(g, label));
             string? reason = glob is not null ? $"excluded by nodes_to_exclude '{glob}'" : Unsupported(graph, node, weight, original!.Value, originalWeight, teacher);
-            GraphNode real = node;
+            (GraphNode Node, MagnitudePruningWeight? Weight, ConstantTensor? Bias) real = (node, null, null);
             if (flat.IsCopy)
             {
                 // Reported (and written back) at the real model's node, whose graph path names the If branch.
-                string? writeBack = flat.Counterpart(n, Bias(graph, node, weight.Rows) is not null, out GraphNode found);
-                real = found.Node is null ? node : found;
+                string? writeBack = flat.Counterpart(n, Bias(graph, node, weight.Rows) is not null, out real);
+                real.Node = real.Node.Node is null ? node : real.Node;
                 reason ??= writeBack;
             }
 
             if (reason is not null)
             {
-                report.AddSkipped(MagnitudePruning.Skipped(real, reason));
+                report.AddSkipped(MagnitudePruning.Skipped(real.Node, reason));
                 continue;
             }
 
             ReconstructionLayer layer = Refit(graph, teacher, flat.Teacher, data, options, node, weight, original!.Value, originalWeight);
             if (flat.IsCopy)
             {
-                flat.WriteBack(graph, node, real);
+                flat.WriteBack(node, real.Weight!, real.Bias);
             }
 
             layers.Add(layer);
@@ -119,12 +118,19 @@ public static class Reconstruction
                 continue;
             }
 
-            GraphNode? original = teacherGraph.AllNodes().Where(t => t.Node.OpType == node.Node.OpType && MagnitudePruningWeight.NodeLabel(t.Node) == label).Select(t => (GraphNode?)t).FirstOrDefault();
-            if (original is { } o && MagnitudePruningWeight.Resolve(teacherGraph, o, out _) is { } originalWeight && !Same(weight, originalWeight))
+            if (Original(teacherGraph, node.Node).Weight is { } originalWeight && !Same(weight, originalWeight))
             {
                 report.AddSkipped(MagnitudePruning.Skipped(node, $"it is inside a branch of an If that never ran on the calibration data ({node.Graph.Path}), so there is nothing to fit it to"));
             }
         }
+    }
+
+    /// <summary>The teacher's node of the same operator and label as <paramref name="node"/>, and its weight.</summary>
+    private static (GraphNode? Node, MagnitudePruningWeight? Weight) Original(ModelGraph teacherGraph, NodeProto node)
+    {
+        string label = MagnitudePruningWeight.NodeLabel(node);
+        GraphNode? original = teacherGraph.AllNodes().Where(t => t.Node.OpType == node.OpType && MagnitudePruningWeight.NodeLabel(t.Node) == label).Select(t => (GraphNode?)t).FirstOrDefault();
+        return (original, original is { } o ? MagnitudePruningWeight.Resolve(teacherGraph, o, out _) : null);
     }
 
     private static bool Same(MagnitudePruningWeight a, MagnitudePruningWeight b) =>

@@ -12,9 +12,9 @@ namespace Compress.Core.Passes;
 /// </summary>
 internal sealed class ReconstructionBranches
 {
-    private ReconstructionBranches(ModelProto real, ModelProto student, ModelProto teacher)
+    private ReconstructionBranches(ModelGraph real, ModelGraph student, ModelProto teacher)
     {
-        Real = new ModelGraph(real);
+        Real = real;
         Student = student;
         Teacher = teacher;
     }
@@ -22,23 +22,24 @@ internal sealed class ReconstructionBranches
     /// <summary>The model being compressed.</summary>
     public ModelGraph Real { get; }
 
-    /// <summary>The model whose layers are refitted: <see cref="Real"/>'s model itself, or its flattened copy.</summary>
-    public ModelProto Student { get; }
+    /// <summary>The model whose layers are refitted: <see cref="Real"/> itself, or its flattened copy.</summary>
+    public ModelGraph Student { get; }
 
     /// <summary>The teacher, flattened the same way when the student is.</summary>
     public ModelProto Teacher { get; }
 
     /// <summary>True when <see cref="Student"/> is a flattened copy whose refits must be written back.</summary>
-    public bool IsCopy => !ReferenceEquals(Student, Real.Model);
+    public bool IsCopy => !ReferenceEquals(Student, Real);
 
     /// <summary>The model and teacher as they are, or flattened copies when the model has a main-graph If.</summary>
     public static ReconstructionBranches Flatten(ModelProto model, ModelProto teacher, CalibrationDataSet data, ReconstructionOptions options)
     {
         // Inlining runs the model over the data once; only worth it when a refittable layer sits in a branch.
-        bool layerInBranch = new ModelGraph(model).AllNodes().Any(n => n.Graph != n.Graph.Model.Main && n.Node.OpType is "Conv" or "Gemm" or "MatMul");
+        var real = new ModelGraph(model);
+        bool layerInBranch = real.AllNodes().Any(n => n.Graph != real.Main && n.Node.OpType is "Conv" or "Gemm" or "MatMul");
         if (!layerInBranch || !model.Graph.Node.Any(n => n.OpType == "If" && ModelGraph.IsDefaultDomain(n.Domain)))
         {
-            return new ReconstructionBranches(model, model, teacher);
+            return new ReconstructionBranches(real, real, teacher);
         }
 
         var calibration = new CalibrationOptions { BatchSize = options.BatchSize };
@@ -46,14 +47,15 @@ internal sealed class ReconstructionBranches
         ModelProto flatTeacher = teacher.Clone();
         TakenBranchInliner.Inline(student, data, calibration, m => Calibrator.CreateSession(m, calibration));
         TakenBranchInliner.Inline(flatTeacher, data, calibration, m => Calibrator.CreateSession(m, calibration));
-        return new ReconstructionBranches(model, student, flatTeacher);
+        return new ReconstructionBranches(real, new ModelGraph(student), flatTeacher);
     }
 
     /// <summary>
-    /// The real model's node for <paramref name="copy"/> (same label and operator), or the reason its refit could not
-    /// be written back: missing or ambiguous, or a weight or bias also read elsewhere (e.g. by the branch that never ran).
+    /// The real model's node for <paramref name="copy"/> (same label and operator; default when there is none or several)
+    /// with the weight and bias a refit goes to, or the reason its refit could not be written back: missing or ambiguous,
+    /// or a weight or bias also read elsewhere (e.g. by the branch that never ran).
     /// </summary>
-    public string? Counterpart(NodeProto copy, bool withBias, out GraphNode real)
+    public string? Counterpart(NodeProto copy, bool withBias, out (GraphNode Node, MagnitudePruningWeight? Weight, ConstantTensor? Bias) real)
     {
         real = default;
         string label = MagnitudePruningWeight.NodeLabel(copy);
@@ -63,27 +65,25 @@ internal sealed class ReconstructionBranches
             return "its name is not unique across the If branches, so its refit cannot be written back";
         }
 
-        real = matches[0];
-        MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(Real, real, out string? why);
+        MagnitudePruningWeight? weight = MagnitudePruningWeight.Resolve(Real, matches[0], out string? why);
+        ConstantTensor? bias = weight is null ? null : Reconstruction.Bias(Real, matches[0], weight.Rows);
+        real = (matches[0], weight, bias);
         if (weight is null || weight.Nodes.Count != 1)
         {
             return $"its weight {why ?? "is shared with other nodes (in the model with every If branch)"}";
         }
 
-        return withBias && Reconstruction.Bias(Real, real, weight.Rows) is null
-            ? "its bias is read elsewhere too (in the model with every If branch)"
-            : null;
+        return withBias && bias is null ? "its bias is read elsewhere too (in the model with every If branch)" : null;
     }
 
-    /// <summary>Copies the refitted weight and bias of <paramref name="copy"/> to <paramref name="real"/>.</summary>
-    public void WriteBack(ModelGraph student, GraphNode copy, GraphNode real)
+    /// <summary>Copies the refitted weight and bias of <paramref name="copy"/> to the real model's <paramref name="weight"/> and <paramref name="bias"/>.</summary>
+    public void WriteBack(GraphNode copy, MagnitudePruningWeight weight, ConstantTensor? bias)
     {
-        MagnitudePruningWeight refitted = MagnitudePruningWeight.Resolve(student, copy, out _)!;
-        MagnitudePruningWeight target = MagnitudePruningWeight.Resolve(Real, real, out _)!;
-        target.Write(refitted.Read());
-        if (Reconstruction.Bias(student, copy, refitted.Rows) is { } bias && Reconstruction.Bias(Real, real, target.Rows) is { } realBias)
+        MagnitudePruningWeight refitted = MagnitudePruningWeight.Resolve(Student, copy, out _)!;
+        weight.Write(refitted.Read());
+        if (bias is not null && Reconstruction.Bias(Student, copy, refitted.Rows) is { } refittedBias)
         {
-            ModelGraph.ReplaceConstant(realBias, TensorData.CreateFloat(realBias.Name, [.. realBias.Dims], TensorData.ReadFloats(bias.Value!)));
+            ModelGraph.ReplaceConstant(bias, TensorData.CreateFloat(bias.Name, [.. bias.Dims], TensorData.ReadFloats(refittedBias.Value!)));
         }
     }
 }
