@@ -44,7 +44,7 @@ public static class DiagnosticCodes
     /// <summary>A compressed model misses an accuracy budget of its 'evaluate' block (error or warning per on_failure).</summary>
     public const string AccuracyBudgetMissed = "CMP2001";
 
-    /// <summary>on_failure: tune tried every quantized layer at higher precision (or reached max_excluded_layers) and the budget still fails.</summary>
+    /// <summary>on_failure: tune tried every candidate layer uncompressed (or reached max_excluded_layers) and the budget still fails.</summary>
     public const string AccuracyTuningFailed = "CMP2002";
 
     /// <summary>Evaluation data that do not fit: labels unreadable or of another count, unknown output, metric needs [N, classes].</summary>

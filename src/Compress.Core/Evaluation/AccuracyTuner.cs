@@ -1,3 +1,4 @@
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
 using Compress.Core.Pipeline;
@@ -6,11 +7,12 @@ using Compress.Core.Spec;
 namespace Compress.Core.Evaluation;
 
 /// <summary>
-/// Meets an accuracy budget by keeping the most sensitive layers in float. Sensitivity is measured, not guessed:
+/// Meets an accuracy budget by leaving the most sensitive layers as they are in the original: in float for quantize and
+/// float16 passes, unpruned for prune passes. Sensitivity is measured, not guessed:
 /// for each candidate layer the passes run from the original with only that layer excluded, and the drop of the
 /// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
 /// re-run from the original each time), keeping each only if it helps, until the budget holds. Then the kept set
-/// is trimmed: each kept layer, least sensitive first, is quantized again if the budget holds without it in float.
+/// is trimmed: each kept layer, the last added first, is compressed again if the budget holds without it.
 /// </summary>
 public static class AccuracyTuner
 {
@@ -28,6 +30,9 @@ public static class AccuracyTuner
     /// <param name="maxExcluded">Keep at most this many layers in float; null: every candidate.</param>
     /// <param name="context">Shared by the pass runs (calibration is reused); null: <see cref="PassRunContext.None"/>.</param>
     /// <param name="progress">Receives the progress of the sensitivity measurement and of the steps; null reports nothing.</param>
+    /// <param name="untunedReports">
+    /// The pass reports of the untuned run: layers a prune pass skipped there (they stay whole anyway) are no candidates.
+    /// </param>
     public static TuningOutcome Tune(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
@@ -36,7 +41,8 @@ public static class AccuracyTuner
         EvaluationResult untuned,
         int? maxExcluded = null,
         PassRunContext? context = null,
-        ModelProgress? progress = null)
+        ModelProgress? progress = null,
+        IReadOnlyList<PassReport>? untunedReports = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(passes);
@@ -46,7 +52,7 @@ public static class AccuracyTuner
         // The tuner reports its own progress; the many short runs inside it would only make a bar flicker.
         PassRunContext runs = (context ?? PassRunContext.None).Quiet();
 
-        IReadOnlyList<(string Node, string OpType)> candidates = Candidates(original, passes);
+        IReadOnlyList<(string Node, string OpType)> candidates = Candidates(original, passes, NotPruned(untunedReports));
         var tried = new Dictionary<string, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)>(StringComparer.Ordinal);
         var sensitivities = new List<LayerSensitivity>();
         foreach ((string node, string opType) in candidates)
@@ -192,10 +198,16 @@ public static class AccuracyTuner
     }
 
     /// <summary>
-    /// The named nodes (main graph and subgraphs) that a quantize pass would quantize or a float16 pass convert,
-    /// in graph order: the layers tuning may keep in float.
+    /// The named nodes (main graph and subgraphs) that a quantize pass would quantize, a float16 pass convert or a prune
+    /// pass prune, in graph order: the layers tuning may leave as they are in the original.
     /// </summary>
-    public static IReadOnlyList<(string Node, string OpType)> Candidates(ModelProto model, IReadOnlyList<PassSpec> passes)
+    /// <param name="model">The original model.</param>
+    /// <param name="passes">The passes as written.</param>
+    /// <param name="notPruned">
+    /// Layers the prune passes left whole when they ran as written (a residual, a graph output, …); null: every layer of
+    /// a pruned operator type is a candidate.
+    /// </param>
+    public static IReadOnlyList<(string Node, string OpType)> Candidates(ModelProto model, IReadOnlyList<PassSpec> passes, IReadOnlySet<string>? notPruned = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(passes);
@@ -236,8 +248,32 @@ public static class AccuracyTuner
             QuantizePassSpec q => q.OpTypesToQuantize.Contains(node.OpType, StringComparer.Ordinal) && q.SelectsNode(node.Name),
             // float16 converts every node; only those with weights are worth keeping in float.
             Float16PassSpec f => !f.BlocksNode(node.OpType, node.Name) && node.Input.Any(constants.Contains),
+            PrunePassSpec p => p.OpTypes.Contains(node.OpType, StringComparer.Ordinal) && ModelGraph.IsDefaultDomain(node.Domain)
+                && node.Input.Count > 1 && constants.Contains(node.Input[1])
+                && !p.NodesToExclude.Any(g => NodeNameGlob.IsMatch(g, node.Name)) && notPruned?.Contains(node.Name) != true,
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// The nodes that every prune pass of <paramref name="reports"/> reported as skipped (one that another prune pass
+    /// changed is still a candidate); null without reports.
+    /// </summary>
+    private static HashSet<string>? NotPruned(IReadOnlyList<PassReport>? reports)
+    {
+        PassReport[] pruning = [.. (reports ?? []).Where(r => r.Pass is MagnitudePruning.PassName or StructuredPruning.PassName)];
+        if (reports is null || pruning.Length == 0)
+        {
+            return null;
+        }
+
+        var skipped = new HashSet<string>(pruning[0].SkippedNodes.Select(s => s.Node), StringComparer.Ordinal);
+        foreach (PassReport report in pruning.Skip(1))
+        {
+            skipped.IntersectWith(report.SkippedNodes.Select(s => s.Node));
+        }
+
+        return skipped;
     }
 
     /// <summary>Runs <paramref name="passes"/> on a copy of <paramref name="original"/>, as the pipeline does.</summary>

@@ -58,7 +58,7 @@ public sealed class EvaluationReport
     /// <summary>The limits missed by the written model.</summary>
     public required IReadOnlyList<string> Violations { get; init; }
 
-    /// <summary>Nodes tuning kept at higher precision (float), most sensitive first.</summary>
+    /// <summary>Nodes tuning left as in the original (in float, unpruned), most sensitive first.</summary>
     public IReadOnlyList<string> KeptAtHigherPrecision { get; init; } = [];
 
     /// <summary>Measured sensitivity of every candidate layer, most sensitive first; null when tuning did not run.</summary>

@@ -52,7 +52,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
         TuningDecisionReport? decisionReport = null;
         if (violations.Count > 0 && spec.OnFailure == EvaluateFailureAction.Tune)
         {
-            (tuning, decisionReport) = Tune(model, spec, original, reference, result);
+            (tuning, decisionReport) = Tune(model, spec, original, reference, result, [.. report.Passes]);
             untuned = result.After;
             compressed = tuning.Model;
             result = tuning.Result;
@@ -98,7 +98,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
         string missed = string.Join("; ", violations);
         string message = tuning is null
             ? $"Model '{model.Name}' misses its accuracy budget: {missed}."
-            : string.Create(CultureInfo.InvariantCulture, $"Model '{model.Name}' misses its accuracy budget even with {tuning.Excluded.Count} of {tuning.Sensitivities.Count} quantized layers kept in float ({string.Join(", ", tuning.Excluded)}): {missed}.");
+            : string.Create(CultureInfo.InvariantCulture, $"Model '{model.Name}' misses its accuracy budget even with {tuning.Excluded.Count} of {tuning.Sensitivities.Count} candidate layers left uncompressed ({string.Join(", ", tuning.Excluded)}): {missed}.");
         string code = tuning is null ? DiagnosticCodes.AccuracyBudgetMissed : DiagnosticCodes.AccuracyTuningFailed;
         bool asWarning = spec.OnFailure == EvaluateFailureAction.Warning || buildSeverity == AccuracyFailureSeverity.Warning;
         if (!asWarning)
@@ -112,7 +112,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
     }
 
     /// <summary>Cached decisions when they still meet the budget, otherwise a search whose successful decisions are stored.</summary>
-    private (TuningOutcome Outcome, TuningDecisionReport Report) Tune(ModelSpec model, EvaluateSpec spec, ModelProto original, EvaluationReference reference, EvaluationResult untuned)
+    private (TuningOutcome Outcome, TuningDecisionReport Report) Tune(ModelSpec model, EvaluateSpec spec, ModelProto original, EvaluationReference reference, EvaluationResult untuned, IReadOnlyList<PassReport> untunedReports)
     {
         string? key = decisions.KeyOf(model);
         bool stale = false;
@@ -127,7 +127,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
             stale = true;
         }
 
-        TuningOutcome outcome = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, untuned, spec.MaxExcludedLayers, context, context.Progress);
+        TuningOutcome outcome = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, untuned, spec.MaxExcludedLayers, context, context.Progress, untunedReports);
         if (key is null || !outcome.Succeeded)
         {
             return (outcome, new TuningDecisionReport(TuningDecisionStatus.NotCached, key));

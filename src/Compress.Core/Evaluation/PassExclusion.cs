@@ -4,14 +4,11 @@ using Compress.Core.Spec;
 namespace Compress.Core.Evaluation;
 
 /// <summary>
-/// Copies of pass specs that keep more nodes at their original precision: quantize passes get the nodes added to
-/// <c>nodes_to_exclude</c>, float16 passes to <c>node_block_list</c>; other passes are returned as they are.
+/// Copies of pass specs that leave more nodes as they are in the original: quantize and prune passes get the nodes added
+/// to <c>nodes_to_exclude</c>, float16 passes to <c>node_block_list</c>; other passes are returned as they are.
 /// </summary>
 public static class PassExclusion
 {
-    /// <summary>Whether tuning can keep nodes of this pass at higher precision.</summary>
-    public static bool CanExclude(PassSpec pass) => pass is QuantizePassSpec or Float16PassSpec;
-
     /// <summary>A copy of <paramref name="pass"/> that also leaves <paramref name="nodes"/> (exact names) alone.</summary>
     public static PassSpec WithExcluded(PassSpec pass, IReadOnlyCollection<string> nodes)
     {
@@ -20,6 +17,7 @@ public static class PassExclusion
         string? listProperty = pass switch
         {
             QuantizePassSpec => nameof(QuantizePassSpec.NodesToExclude),
+            PrunePassSpec => nameof(PrunePassSpec.NodesToExclude),
             Float16PassSpec => nameof(Float16PassSpec.NodeBlockList),
             _ => null,
         };

@@ -18,7 +18,7 @@ public sealed class TuningOutcome
     /// <summary>The evaluation of the last step.</summary>
     public required EvaluationResult Result { get; init; }
 
-    /// <summary>Nodes kept at higher precision in the last step, most sensitive first.</summary>
+    /// <summary>Nodes left as in the original in the last step, most sensitive first.</summary>
     public required IReadOnlyList<string> Excluded { get; init; }
 
     /// <summary>Every step, in order.</summary>

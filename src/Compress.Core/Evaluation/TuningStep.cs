@@ -1,18 +1,18 @@
 namespace Compress.Core.Evaluation;
 
 /// <summary>
-/// One step of accuracy tuning: the passes re-run from the original with these nodes kept in float. Search steps add
-/// one node to the float set; trim steps, once the budget holds, quantize one of the kept nodes again.
+/// One step of accuracy tuning: the passes re-run from the original with these nodes left as in the original (in float,
+/// unpruned). Search steps add one node to the kept set; trim steps, once the budget holds, compress one of them again.
 /// </summary>
 /// <param name="Step">1 for the first step.</param>
-/// <param name="Excluded">Every node kept at higher precision in this step: the kept ones of earlier steps plus this step's.</param>
+/// <param name="Excluded">Every node left as in the original in this step: the kept ones of earlier steps plus this step's.</param>
 /// <param name="Metric">The compressed model's metrics in this step.</param>
 /// <param name="AccuracyDrop">Top-1 accuracy lost (1 − agreement without labels); null for non-classification outputs.</param>
 /// <param name="Passed">Whether the budget holds.</param>
 /// <param name="Kept">
-/// Search step: whether its new node stays in float for the following steps (it brought the model closer to the
-/// budget or, on a tie, lowered the relative error). Trim step: whether <paramref name="Requantized"/> stays quantized
-/// (the budget still holds without it in float).
+/// Search step: whether its new node stays as in the original for the following steps (it brought the model closer to
+/// the budget or, on a tie, lowered the relative error). Trim step: whether <paramref name="Requantized"/> stays
+/// compressed (the budget still holds without it).
 /// </param>
-/// <param name="Requantized">Trim steps only: the node quantized again in this step (absent from <paramref name="Excluded"/>).</param>
+/// <param name="Requantized">Trim steps only: the node quantized or pruned again in this step (the report's name predates pruning) (absent from <paramref name="Excluded"/>).</param>
 public sealed record TuningStep(int Step, IReadOnlyList<string> Excluded, EvaluationMetrics Metric, double? AccuracyDrop, bool Passed, bool Kept, string? Requantized = null);

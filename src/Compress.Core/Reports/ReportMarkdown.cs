@@ -23,6 +23,7 @@ public static class ReportMarkdown
     public static string Render(JsonElement report, IReadOnlyList<string>? charts = null)
     {
         var md = new StringBuilder();
+        var words = TuningWords.For(report);
         string name = Text(report, "name");
         md.Append(CultureInfo.InvariantCulture, $"# {name}: compression report\n\n");
         md.Append("| | |\n|---|---|\n");
@@ -48,17 +49,17 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("evaluation", out JsonElement evaluation) && evaluation.ValueKind == JsonValueKind.Object)
         {
-            AppendEvaluation(md, evaluation);
+            AppendEvaluation(md, evaluation, words);
         }
 
         if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
         {
-            md.Append("## Tuning\n\n| step | kept in float | accuracy drop | agreement | relative error | budget | outcome |\n|---:|---|---:|---:|---:|---|---|\n");
+            md.Append(CultureInfo.InvariantCulture, $"## Tuning\n\n| step | {words.Kept} | accuracy drop | agreement | relative error | budget | outcome |\n|---:|---|---:|---:|---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
                 JsonElement metric = step.GetProperty("metric");
-                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step)} |\n");
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step, words)} |\n");
             }
 
             md.Append('\n');
@@ -99,7 +100,7 @@ public static class ReportMarkdown
         return md.ToString();
     }
 
-    private static void AppendEvaluation(StringBuilder md, JsonElement evaluation)
+    private static void AppendEvaluation(StringBuilder md, JsonElement evaluation, TuningWords words)
     {
         bool passed = evaluation.GetProperty("passed").GetBoolean();
         md.Append("## Evaluation\n\n");
@@ -143,7 +144,7 @@ public static class ReportMarkdown
         List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];
         if (kept.Count > 0)
         {
-            md.Append(CultureInfo.InvariantCulture, $"Layers kept at higher precision: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
+            md.Append(CultureInfo.InvariantCulture, $"Layers {words.Kept}: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
         }
         else
         {
@@ -151,13 +152,13 @@ public static class ReportMarkdown
         }
     }
 
-    /// <summary>What a tuning step did: a search step's new node kept or dropped, or a trim step's node quantized again or not.</summary>
-    private static string StepOutcome(JsonElement step)
+    /// <summary>What a tuning step did: a search step's new node kept or dropped, or a trim step's node compressed again or not.</summary>
+    private static string StepOutcome(JsonElement step, TuningWords words)
     {
         bool kept = !step.TryGetProperty("kept", out JsonElement k) || k.GetBoolean();
         if (step.TryGetProperty("requantized", out JsonElement r) && r.ValueKind == JsonValueKind.String)
         {
-            return kept ? $"`{r.GetString()}` quantized again (not needed)" : $"`{r.GetString()}` stays in float (needed)";
+            return kept ? $"`{r.GetString()}` {words.Again} (not needed)" : $"`{r.GetString()}` {words.Stays} (needed)";
         }
 
         return kept ? "kept" : "dropped (did not help)";

@@ -9,6 +9,6 @@ public enum EvaluateFailureAction
     /// <summary>Warning CMP2001: the model is written anyway.</summary>
     Warning,
 
-    /// <summary>Keep the most sensitive quantized layers in float, step by step, until the budget holds (else CMP2002).</summary>
+    /// <summary>Leave the most sensitive layers as in the original (in float, unpruned), step by step, until the budget holds (else CMP2002).</summary>
     Tune,
 }

@@ -42,7 +42,7 @@ public sealed class EvaluateSpec
     /// <summary>What a missed budget does.</summary>
     public EvaluateFailureAction OnFailure { get; init; } = EvaluateFailureAction.Error;
 
-    /// <summary>Tune: at most this many layers are kept in float; null allows every quantized layer.</summary>
+    /// <summary>Tune: at most this many layers are left as in the original; null allows every candidate layer.</summary>
     public int? MaxExcludedLayers { get; init; }
 
     /// <summary>Where the <c>evaluate</c> key stands in the spec file.</summary>

@@ -63,7 +63,7 @@ public sealed class AccuracyBudgetPipelineTests
                 Is.EqualTo(1 + 3 + steps.Count(s => s.GetProperty("excluded").GetArrayLength() > 1)),
                 "untuned, one per candidate, one per step with more than one node (single nodes were measured already)");
             Assert.That(evaluation.GetProperty("tuning_decisions").GetProperty("status").GetString(), Is.EqualTo("not_cached"), "no cache folder");
-            Assert.That(File.ReadAllText(Path.ChangeExtension(TunedReport, ".md")), Does.Contain("Layers kept at higher precision: " + string.Join(", ", kept.Select(k => $"`{k}`"))));
+            Assert.That(File.ReadAllText(Path.ChangeExtension(TunedReport, ".md")), Does.Contain("Layers kept in float: " + string.Join(", ", kept.Select(k => $"`{k}`"))));
         });
     }
 
@@ -198,7 +198,7 @@ public sealed class AccuracyBudgetPipelineTests
             Assert.That(error.Code, Is.EqualTo("CMP2002"));
             Assert.That(error.IsError, Is.True);
             Assert.That(error.Message, Does.Contain("min_accuracy"));
-            Assert.That(error.Message, Does.Match(@"even with [1-3] of 3 quantized layers kept in float"), "every candidate was tried; those that helped stay in float");
+            Assert.That(error.Message, Does.Match(@"even with [1-3] of 3 candidate layers left uncompressed"), "every candidate was tried; those that helped stay in float");
             Assert.That(workspace.OutputFiles(), Is.Empty);
         });
     }

@@ -283,7 +283,7 @@ public sealed class SharedModelTuningTests
             Assert.That(final.GetProperty("kept").GetBoolean(), Is.True);
             Assert.That(final.GetProperty("excluded").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(kept));
             Assert.That(excludedByPass, Is.EquivalentTo(kept), "the written model's pass left exactly the kept layers alone");
-            Assert.That(markdown, Does.Contain("Layers kept at higher precision: " + string.Join(", ", kept.Select(k => $"`{k}`"))));
+            Assert.That(markdown, Does.Contain("Layers kept in float: " + string.Join(", ", kept.Select(k => $"`{k}`"))));
         });
         return evaluation;
     }
