@@ -9,7 +9,10 @@ namespace Compress.Core.Passes;
 internal static class ReconstructionPassRunner
 {
     /// <summary>Runs a <c>prune</c> entry: magnitude or structured.</summary>
-    public static PassReport RunPrune(ModelProto model, PrunePassSpec spec) => spec.Method == PruneMethod.Magnitude
+    /// <param name="model">The model, pruned in place.</param>
+    /// <param name="spec">The spec entry.</param>
+    /// <param name="curves">Activation-importance curves of earlier runs on the same original (tuning); null measures afresh.</param>
+    public static PassReport RunPrune(ModelProto model, PrunePassSpec spec, StructuredPruningCurveMemo? curves = null) => spec.Method == PruneMethod.Magnitude
         ? MagnitudePruning.Run(model, new MagnitudePruningOptions
         {
             Sparsity = spec.Sparsity,
@@ -28,6 +31,7 @@ internal static class ReconstructionPassRunner
             ActivationData = spec.Importance == StructuredPruningImportance.Activations ? CalibrationDataSet.Open([.. spec.DataPaths], model, spec.Samples) : null,
             OpTypes = spec.OpTypes,
             NodesToExclude = spec.NodesToExclude,
+            Curves = curves,
         });
 
     /// <summary>Runs a <c>reconstruct</c> entry against the model as it was before the first <c>prune</c> of the run.</summary>

@@ -106,7 +106,7 @@ public static class StructuredPruning
             }
 
             if (Prepare(graph, node, before => NothingToShare(before, options), out _) is { } prepared && prepared.Plan.OffsetSinks.Count == 0
-                && StructuredPruningSelection.Curve(teacher.Model, prepared.Plan.Sinks, prepared.Before, MinimumKept(prepared.Before, options), options.ActivationData!, options.ActivationOptions, out _) is { } curve)
+                && Curve(teacher.Model, label, prepared.Plan.Sinks, prepared.Before, MinimumKept(prepared.Before, options), options, out _) is { } curve)
             {
                 labels.Add(label);
                 curves.Add(curve);
@@ -125,6 +125,12 @@ public static class StructuredPruning
         report.AddNote(string.Create(CultureInfo.InvariantCulture, $"global allocation: {whole.Sum() - kept.Sum()} of {whole.Sum()} outputs of {curves.Count} measurable layers removed, {cut / all:P1} of their compute (the per-layer cut: {budget / all:P1})"));
         return labels.Select((l, i) => (l, i)).ToDictionary(p => p.l, p => (kept[p.i], curves[p.i]), StringComparer.Ordinal);
     }
+
+    /// <summary>The activation-importance curve of a layer down to <paramref name="keep"/> outputs, through the options' memo when there is one.</summary>
+    private static StructuredPruningCurve? Curve(ModelProto original, string label, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, StructuredPruningOptions options, out string? reason) =>
+        options.Curves is { } memo
+            ? memo.Curve(original, label, sinks, channels, keep, options.ActivationData!, options.ActivationOptions, out reason)
+            : StructuredPruningSelection.Curve(original, sinks, channels, keep, options.ActivationData!, options.ActivationOptions, out reason);
 
     /// <summary>
     /// The fewest outputs the global allocation may leave a layer: it loses at most twice the ratio (and keeps at least one
@@ -241,7 +247,7 @@ public static class StructuredPruning
         {
             keep = s.Curve.Ranking(keepCount);
         }
-        else if (options.ActivationData is { } data)
+        else if (options.ActivationData is not null)
         {
             // Outputs already narrowed (a gate Conv coupled to an earlier layer) no longer match the original's.
             if (teacher.KeptOutputs(label) is not null)
@@ -254,7 +260,7 @@ public static class StructuredPruning
             }
             else
             {
-                keep = StructuredPruningSelection.Rank(teacher.Model, plan.Sinks, before, keepCount, data, options.ActivationOptions, out normFallback) ?? keep;
+                keep = Curve(teacher.Model, label, plan.Sinks, before, keepCount, options, out normFallback)?.Ranking(keepCount) ?? keep;
             }
         }
 

@@ -26,6 +26,9 @@ public sealed class StructuredPruningOptions
     /// </summary>
     public MagnitudePruningScope Scope { get; init; } = MagnitudePruningScope.PerLayer;
 
+    /// <summary>Curves measured by earlier runs of the pass on the same original (tuning); null measures every curve afresh.</summary>
+    public StructuredPruningCurveMemo? Curves { get; init; }
+
     /// <summary>Capture settings (batch size, Conv positions, damping) of the activation-based importance.</summary>
     public ReconstructionOptions ActivationOptions { get; init; } = new();
 

@@ -21,13 +21,6 @@ internal static class StructuredPruningSelection
     public const int MaxUnknowns = 4096;
 
     /// <summary>
-    /// Output indices of the layer from most to least important (kept ones first, ascending), or null with a
-    /// reason when a sink cannot be measured in the original model.
-    /// </summary>
-    public static int[]? Rank(ModelProto original, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, CalibrationDataSet data, ReconstructionOptions options, out string? reason) =>
-        Curve(original, sinks, channels, keep, data, options, out reason)?.Ranking(keep);
-
-    /// <summary>
     /// The greedy removal order of the layer's channels down to <paramref name="keep"/> and, after each removal, the
     /// least-squares error of all sinks relative to their original output energy; null with a reason when a sink
     /// cannot be measured in the original model.

@@ -109,7 +109,7 @@ public sealed class CompressPipeline(IPipelineLog log)
         // The untouched source: evaluation compares with it, tuning re-runs the passes from it, weight SQNR reads it.
         ModelProto? original = model.Passes.Count > 0 || model.Evaluate is not null ? proto.Clone() : null;
         // Tuning re-runs the passes; the calibration of this first run is reused there.
-        var context = new PassRunContext { Progress = new ModelProgress(log, model.Name), Calibrations = new CalibrationMemo() };
+        var context = new PassRunContext { Progress = new ModelProgress(log, model.Name), Calibrations = new CalibrationMemo(), PruningCurves = new StructuredPruningCurveMemo() };
         foreach (PassSpec pass in model.Passes)
         {
             foreach (PassReport passReport in PassRunner.Run(proto, pass, context))

@@ -1,8 +1,9 @@
 using Compress.Core.Calibration;
+using Compress.Core.Passes;
 
 namespace Compress.Core.Pipeline;
 
-/// <summary>What the pass runs of one model share: where long steps report progress, and calibrations already done.</summary>
+/// <summary>What the pass runs of one model share: where long steps report progress, and calibrations and pruning curves already measured.</summary>
 public sealed class PassRunContext
 {
     /// <summary>No progress, no reuse: every run calibrates afresh.</summary>
@@ -17,6 +18,12 @@ public sealed class PassRunContext
     /// </summary>
     public CalibrationMemo? Calibrations { get; init; }
 
+    /// <summary>
+    /// Activation-importance curves of structured pruning, reused when the pass runs on the same original again (a
+    /// layer's curve does not depend on which other layers are excluded either).
+    /// </summary>
+    public StructuredPruningCurveMemo? PruningCurves { get; init; }
+
     /// <summary>This context without progress (for runs whose caller reports its own).</summary>
-    public PassRunContext Quiet() => Progress is null ? this : new PassRunContext { Calibrations = Calibrations };
+    public PassRunContext Quiet() => Progress is null ? this : new PassRunContext { Calibrations = Calibrations, PruningCurves = PruningCurves };
 }

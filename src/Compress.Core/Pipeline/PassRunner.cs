@@ -23,7 +23,7 @@ public static class PassRunner
         QuantizePassSpec { Mode: QuantizationMode.WeightOnly } quantize => [WeightOnlyQuantization.Run(model, ToWeightOnlyOptions(quantize))],
         Float16PassSpec float16 => [Float16Conversion.Run(model, ToFloat16Options(float16))],
         CleanupPassSpec cleanup => [GraphCleanup.Run(model, ToCleanupOptions(cleanup))],
-        PrunePassSpec prune => [ReconstructionPassRunner.RunPrune(model, prune)],
+        PrunePassSpec prune => [ReconstructionPassRunner.RunPrune(model, prune, context.PruningCurves)],
         ReconstructPassSpec reconstruct => [ReconstructionPassRunner.RunReconstruct(model, reconstruct)],
         _ => throw new CompressException(pass.Location.Error(
             DiagnosticCodes.NotSupportedInThisVersion,
