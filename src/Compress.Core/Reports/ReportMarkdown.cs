@@ -54,12 +54,15 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("tuning", out JsonElement tuning) && tuning.ValueKind == JsonValueKind.Array && tuning.GetArrayLength() > 0)
         {
-            md.Append(CultureInfo.InvariantCulture, $"## Tuning\n\n| step | {words.Kept} | accuracy drop | agreement | relative error | budget | outcome |\n|---:|---|---:|---:|---:|---|---|\n");
+            // A detector's budget is its mask IoU: the column shows only when the steps measured it.
+            bool maskIou = tuning.EnumerateArray().Any(s => s.GetProperty("metric").TryGetProperty("mask_iou", out JsonElement m) && m.ValueKind == JsonValueKind.Number);
+            md.Append(CultureInfo.InvariantCulture, $"## Tuning\n\n| step | {words.Kept} | accuracy drop | agreement |{(maskIou ? " mask IoU |" : string.Empty)} relative error | budget | outcome |\n|---:|---|---:|---:|{(maskIou ? "---:|" : string.Empty)}---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
                 JsonElement metric = step.GetProperty("metric");
-                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} | {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step, words)} |\n");
+                string iou = maskIou ? $" {Number(metric, "mask_iou")} |" : string.Empty;
+                md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} |{iou} {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step, words)} |\n");
             }
 
             md.Append('\n');

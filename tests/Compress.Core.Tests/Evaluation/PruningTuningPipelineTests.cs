@@ -100,7 +100,32 @@ public sealed class PruningTuningPipelineTests
         });
     }
 
-    private static string Spec(string prune, bool reconstruct, string more = "")
+    [Test]
+    public void AMaskIouBudgetIsTunedLikeAnyOtherAndItsColumnShowsInTheSteps()
+    {
+        // The mask "logit ≥ 0" stands in for a detector's probability map: the budget is on its IoU with the original's.
+        using var workspace = new EvaluationWorkspace();
+
+        PipelineResult result = workspace.Run(Spec("{ method: magnitude, sparsity: 0.8 }", reconstruct: true, budget: "min_mask_iou: 0.99\n      threshold: 0.0"));
+
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
+        JsonElement evaluation = report.RootElement.GetProperty("evaluation");
+        double[] stepIous = [.. report.RootElement.GetProperty("tuning").EnumerateArray().Select(s => s.GetProperty("metric").GetProperty("mask_iou").GetDouble())];
+        string markdown = File.ReadAllText(Path.Combine(workspace.Output, "digits.report.md"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
+            Assert.That(evaluation.GetProperty("after_untuned").GetProperty("mask_iou").GetDouble(), Is.LessThan(0.99), "the untuned model misses the budget, else this test proves nothing");
+            Assert.That(evaluation.GetProperty("after").GetProperty("mask_iou").GetDouble(), Is.GreaterThanOrEqualTo(0.99));
+            Assert.That(markdown, Does.Contain("| accuracy drop | agreement | mask IoU | relative error |"));
+            foreach (double iou in stepIous)
+            {
+                Assert.That(markdown, Does.Contain($"| {iou.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)} |"), "each step's mask IoU is in its row");
+            }
+        });
+    }
+
+    private static string Spec(string prune, bool reconstruct, string more = "", string budget = "max_accuracy_drop: 0.0")
     {
         string Shared(string file) => TestPaths.SharedData(file).Replace('\\', '/');
         string refit = reconstruct ? $"- reconstruct: {{ data: {Shared("digits_calib_x.npy")} }}" : string.Empty;
@@ -116,7 +141,7 @@ public sealed class PruningTuningPipelineTests
                 evaluate:
                   data: {Shared("digits_test_x.npy")}
                   labels: {Shared("digits_test_y.npy")}
-                  max_accuracy_drop: 0.0
+                  {budget}
                   on_failure: tune
             """;
     }
