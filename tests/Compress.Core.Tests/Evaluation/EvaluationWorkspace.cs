@@ -16,22 +16,24 @@ internal sealed class EvaluationWorkspace : IDisposable, IPipelineLog
     public List<Diagnostic> Logged { get; } = [];
 
     /// <summary>A one-model spec: digits-mlp with <paramref name="pass"/> and an evaluate block of <paramref name="evaluate"/> lines.</summary>
-    public static string DigitsSpec(string pass, string evaluate)
-    {
-        string Shared(string file) => TestPaths.SharedData(file).Replace('\\', '/');
-        return $"""
-            version: 1
-            models:
-              - name: digits
-                source: {TestPaths.SharedModel("digits-mlp").Replace('\\', '/')}
-                passes:
-                  - quantize: {pass}
-                evaluate:
-                  data: {Shared("digits_test_x.npy")}
-                  labels: {Shared("digits_test_y.npy")}
-            {string.Join("\n", evaluate.Split('\n').Select(l => "      " + l.Trim()))}
-            """;
-    }
+    public static string DigitsSpec(string pass, string evaluate) => DigitsSpec([$"quantize: {pass}"], evaluate);
+
+    /// <summary>A one-model spec: digits-mlp with <paramref name="passes"/> (one spec entry each) and an evaluate block of <paramref name="evaluate"/> lines.</summary>
+    public static string DigitsSpec(IEnumerable<string> passes, string evaluate) => $"""
+        version: 1
+        models:
+          - name: digits
+            source: {SharedPath(TestPaths.SharedModel("digits-mlp"))}
+            passes:
+        {string.Join("\n", passes.Select(p => "      - " + p))}
+            evaluate:
+              data: {SharedPath(TestPaths.SharedData("digits_test_x.npy"))}
+              labels: {SharedPath(TestPaths.SharedData("digits_test_y.npy"))}
+        {string.Join("\n", evaluate.Split('\n').Select(l => "      " + l.Trim()))}
+        """;
+
+    /// <summary>A path as a spec writes it (forward slashes on every OS).</summary>
+    public static string SharedPath(string path) => path.Replace('\\', '/');
 
     public SpecLoadResult Load(string yaml)
     {

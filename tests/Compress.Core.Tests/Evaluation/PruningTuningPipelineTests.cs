@@ -6,8 +6,8 @@ using Compress.Core.Pipeline;
 namespace Compress.Core.Tests.Evaluation;
 
 /// <summary>
-/// <c>on_failure: tune</c> with prune passes: tuning leaves the most sensitive layers unpruned (their weights exactly the
-/// original's), the others keep the pruning as written, and only layers the pass really prunes are candidates.
+/// <c>on_failure: tune</c> with prune passes: tuning leaves the most sensitive layers unpruned, the others keep the
+/// pruning as written, and only layers the pass really prunes are candidates.
 /// digits-mlp (Gemm 64→256→128→10) on its 450 test samples with labels.
 /// </summary>
 public sealed class PruningTuningPipelineTests
@@ -21,13 +21,11 @@ public sealed class PruningTuningPipelineTests
     {
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec("{ method: magnitude, sparsity: 0.8 }", reconstruct: true));
+        (PipelineResult result, ModelProto written, JsonElement report) = RunTuned(workspace, Spec("{ method: magnitude, sparsity: 0.8 }", reconstruct: true));
 
         ModelProto original = OnnxModelFile.Load(TestPaths.SharedModel("digits-mlp"));
-        ModelProto written = OnnxModelFile.Load(Path.Combine(workspace.Output, "digits.onnx"));
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
-        JsonElement evaluation = report.RootElement.GetProperty("evaluation");
-        string[] kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(e => e.GetString()!)];
+        JsonElement evaluation = report.GetProperty("evaluation");
+        string[] kept = Kept(evaluation);
         Assert.Multiple(() =>
         {
             Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
@@ -59,13 +57,11 @@ public sealed class PruningTuningPipelineTests
     {
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec("{ method: structured, ratio: 0.75 }", reconstruct: true));
+        (PipelineResult result, ModelProto written, JsonElement report) = RunTuned(workspace, Spec("{ method: structured, ratio: 0.75 }", reconstruct: true));
 
         ModelProto original = OnnxModelFile.Load(TestPaths.SharedModel("digits-mlp"));
-        ModelProto written = OnnxModelFile.Load(Path.Combine(workspace.Output, "digits.onnx"));
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
-        JsonElement evaluation = report.RootElement.GetProperty("evaluation");
-        string[] kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(e => e.GetString()!)];
+        JsonElement evaluation = report.GetProperty("evaluation");
+        string[] kept = Kept(evaluation);
         string[] measured = [.. evaluation.GetProperty("layer_sensitivity").EnumerateArray().Select(s => s.GetProperty("node").GetString()!)];
         Assert.Multiple(() =>
         {
@@ -86,10 +82,9 @@ public sealed class PruningTuningPipelineTests
     {
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec("{ method: magnitude, sparsity: 0.9 }", reconstruct: false, "- quantize: { mode: dynamic }"));
+        (PipelineResult result, _, JsonElement report) = RunTuned(workspace, Spec("{ method: magnitude, sparsity: 0.9 }", reconstruct: false, "quantize: { mode: dynamic }"));
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
-        JsonElement evaluation = report.RootElement.GetProperty("evaluation");
+        JsonElement evaluation = report.GetProperty("evaluation");
         string markdown = File.ReadAllText(Path.Combine(workspace.Output, "digits.report.md"));
         Assert.Multiple(() =>
         {
@@ -106,11 +101,10 @@ public sealed class PruningTuningPipelineTests
         // The mask "logit ≥ 0" stands in for a detector's probability map: the budget is on its IoU with the original's.
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec("{ method: magnitude, sparsity: 0.8 }", reconstruct: true, budget: "min_mask_iou: 0.99\n      threshold: 0.0"));
+        (PipelineResult result, _, JsonElement report) = RunTuned(workspace, Spec("{ method: magnitude, sparsity: 0.8 }", reconstruct: true, budget: "min_mask_iou: 0.99\nthreshold: 0.0"));
 
-        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
-        JsonElement evaluation = report.RootElement.GetProperty("evaluation");
-        double[] stepIous = [.. report.RootElement.GetProperty("tuning").EnumerateArray().Select(s => s.GetProperty("metric").GetProperty("mask_iou").GetDouble())];
+        JsonElement evaluation = report.GetProperty("evaluation");
+        double[] stepIous = [.. report.GetProperty("tuning").EnumerateArray().Select(s => s.GetProperty("metric").GetProperty("mask_iou").GetDouble())];
         string markdown = File.ReadAllText(Path.Combine(workspace.Output, "digits.report.md"));
         Assert.Multiple(() =>
         {
@@ -125,26 +119,32 @@ public sealed class PruningTuningPipelineTests
         });
     }
 
-    private static string Spec(string prune, bool reconstruct, string more = "", string budget = "max_accuracy_drop: 0.0")
+    private static string Spec(string prune, bool reconstruct, string? more = null, string budget = "max_accuracy_drop: 0.0")
     {
-        string Shared(string file) => TestPaths.SharedData(file).Replace('\\', '/');
-        string refit = reconstruct ? $"- reconstruct: {{ data: {Shared("digits_calib_x.npy")} }}" : string.Empty;
-        return $"""
-            version: 1
-            models:
-              - name: digits
-                source: {TestPaths.SharedModel("digits-mlp").Replace('\\', '/')}
-                passes:
-                  - prune: {prune}
-                  {refit}
-                  {more}
-                evaluate:
-                  data: {Shared("digits_test_x.npy")}
-                  labels: {Shared("digits_test_y.npy")}
-                  {budget}
-                  on_failure: tune
-            """;
+        List<string> passes = [$"prune: {prune}"];
+        if (reconstruct)
+        {
+            passes.Add($"reconstruct: {{ data: {EvaluationWorkspace.SharedPath(TestPaths.SharedData("digits_calib_x.npy"))} }}");
+        }
+
+        if (more is not null)
+        {
+            passes.Add(more);
+        }
+
+        return EvaluationWorkspace.DigitsSpec(passes, budget + "\non_failure: tune");
     }
+
+    /// <summary>Runs the spec; returns the written model and the report (detached from its document).</summary>
+    private static (PipelineResult Result, ModelProto Written, JsonElement Report) RunTuned(EvaluationWorkspace workspace, string spec)
+    {
+        PipelineResult result = workspace.Run(spec);
+        string model = Path.Combine(workspace.Output, "digits.onnx");
+        using JsonDocument report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.report.json")));
+        return (result, File.Exists(model) ? OnnxModelFile.Load(model) : new ModelProto(), report.RootElement.Clone());
+    }
+
+    private static string[] Kept(JsonElement evaluation) => [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(e => e.GetString()!)];
 
     private static double Accuracy(JsonElement evaluation, string key) => evaluation.GetProperty(key).GetProperty("accuracy").GetDouble();
 
