@@ -27,7 +27,7 @@ public static class AccuracyTuner
     /// <param name="reference">The original's outputs on the evaluation data.</param>
     /// <param name="budget">The budget to meet.</param>
     /// <param name="untuned">The evaluation of the model compressed with the passes as written.</param>
-    /// <param name="maxExcluded">Keep at most this many layers in float; null: every candidate.</param>
+    /// <param name="maxExcluded">Leave at most this many layers as in the original; null: every candidate.</param>
     /// <param name="context">Shared by the pass runs (calibration is reused); null: <see cref="PassRunContext.None"/>.</param>
     /// <param name="progress">Receives the progress of the sensitivity measurement and of the steps; null reports nothing.</param>
     /// <param name="untunedReports">

@@ -14,5 +14,5 @@ namespace Compress.Core.Evaluation;
 /// the budget or, on a tie, lowered the relative error). Trim step: whether <paramref name="Requantized"/> stays
 /// compressed (the budget still holds without it).
 /// </param>
-/// <param name="Requantized">Trim steps only: the node quantized or pruned again in this step (the report's name predates pruning) (absent from <paramref name="Excluded"/>).</param>
+/// <param name="Requantized">Trim steps only: the node quantized or pruned again in this step, absent from <paramref name="Excluded"/> (the name predates pruning).</param>
 public sealed record TuningStep(int Step, IReadOnlyList<string> Excluded, EvaluationMetrics Metric, double? AccuracyDrop, bool Passed, bool Kept, string? Requantized = null);

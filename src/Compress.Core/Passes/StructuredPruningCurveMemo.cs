@@ -12,6 +12,7 @@ namespace Compress.Core.Passes;
 /// settings. A layer's curve depends only on the original model and the data, not on which other layers are pruned
 /// or excluded, and measuring it is half of a structured prune-and-reconstruct run on ocr-det (23 of 47 s): accuracy
 /// tuning re-runs the pass from the same original once per candidate and step, so it measures each curve once.
+/// One memo serves one model's pass runs, which run one after another (it is not thread-safe).
 /// </summary>
 public sealed class StructuredPruningCurveMemo
 {
