@@ -257,12 +257,12 @@ public static class AccuracyTuner
 
     /// <summary>
     /// The nodes that every prune pass of <paramref name="reports"/> reported as skipped (one that another prune pass
-    /// changed is still a candidate); null without reports.
+    /// changed is still a candidate); null when no prune pass reported.
     /// </summary>
     private static HashSet<string>? NotPruned(IReadOnlyList<PassReport>? reports)
     {
         PassReport[] pruning = [.. (reports ?? []).Where(r => r.Pass is MagnitudePruning.PassName or StructuredPruning.PassName)];
-        if (reports is null || pruning.Length == 0)
+        if (pruning.Length == 0)
         {
             return null;
         }

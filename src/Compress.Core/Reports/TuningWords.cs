@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Compress.Core.Passes;
 
 namespace Compress.Core.Reports;
 
@@ -22,9 +23,9 @@ internal sealed record TuningWords(string Kept, string Again, string Stays)
             ? [.. array.EnumerateArray().Select(p => p.TryGetProperty("pass", out JsonElement name) ? name.GetString() ?? string.Empty : string.Empty)]
             : [];
         bool pruning = passes.Any(IsPruning);
-        bool other = passes.Any(p => !IsPruning(p) && p is not ("reconstruction" or "graph_cleanup"));
+        bool other = passes.Any(p => !IsPruning(p) && p is not (Reconstruction.PassName or GraphCleanup.PassName));
         return pruning && other ? Both : pruning ? Pruning : Quantizing;
     }
 
-    private static bool IsPruning(string pass) => pass is "magnitude_pruning" or "structured_pruning";
+    private static bool IsPruning(string pass) => pass is MagnitudePruning.PassName or StructuredPruning.PassName;
 }
