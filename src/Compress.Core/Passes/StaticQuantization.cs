@@ -46,6 +46,7 @@ public static class StaticQuantization
         }
 
         var report = new PassReport(PassName);
+        HashSet<string> unreadBefore = OrphanedConstants.Find(new ModelGraph(model));
         bool perChannelAllowed = true;
         bool int8MaxPool = true;
         long opset = new ModelGraph(model).OpsetVersion(ModelGraph.DefaultDomain);
@@ -77,6 +78,8 @@ public static class StaticQuantization
             int converted = QOperatorConverter.Convert(graph);
             report.AddNote($"QOperator: {converted} node group(s) rewritten into integer operators");
         }
+
+        report.ConstantsRemoved += OrphanedConstants.Remove(graph, unreadBefore);
 
         if (report.NodesQuantized > 0)
         {
