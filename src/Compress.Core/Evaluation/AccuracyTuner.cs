@@ -13,6 +13,9 @@ namespace Compress.Core.Evaluation;
 /// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
 /// re-run from the original each time), keeping each only if it helps, until the budget holds. Then the kept set
 /// is trimmed: each kept layer, the last added first, is compressed again if the budget holds without it.
+/// With <c>tune_calibration</c>, the other calibrations of the static quantize passes are tried first (one run each,
+/// <see cref="CalibrationSearch"/>): the one closest to the budget replaces the written one if it is closer, and layers are
+/// measured and held back on top of it only if the budget still does not hold.
 /// </summary>
 public static class AccuracyTuner
 {
@@ -33,6 +36,7 @@ public static class AccuracyTuner
     /// <param name="untunedReports">
     /// The pass reports of the untuned run: layers a prune pass skipped there (they stay whole anyway) are no candidates.
     /// </param>
+    /// <param name="tuneCalibration">Whether to try the other calibrations of static quantize passes first.</param>
     public static TuningOutcome Tune(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
@@ -42,7 +46,8 @@ public static class AccuracyTuner
         int? maxExcluded = null,
         PassRunContext? context = null,
         ModelProgress? progress = null,
-        IReadOnlyList<PassReport>? untunedReports = null)
+        IReadOnlyList<PassReport>? untunedReports = null,
+        bool tuneCalibration = false)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(passes);
@@ -51,6 +56,35 @@ public static class AccuracyTuner
         ArgumentNullException.ThrowIfNull(untuned);
         // The tuner reports its own progress; the many short runs inside it would only make a bar flicker.
         PassRunContext runs = (context ?? PassRunContext.None).Quiet();
+
+        var steps = new List<TuningStep>();
+        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
+        CalibrationChoice? calibration = null;
+        if (tuneCalibration && CalibrationSearch.Written(passes) is { } written)
+        {
+            (calibration, IReadOnlyList<PassSpec>? calibratedPasses, best) = SearchCalibration(original, passes, written, reference, budget, untuned, runs, steps, progress);
+            if (calibration is not null && calibratedPasses is not null && best is { } calibrated)
+            {
+                // The layers are measured against, and held back on top of, the chosen calibration (the same spec
+                // objects as in its step, so the calibration memo does not calibrate it again).
+                passes = calibratedPasses;
+                untuned = calibrated.Result;
+                if (AccuracyBudget.Check(budget, untuned).Count == 0)
+                {
+                    return new TuningOutcome
+                    {
+                        Succeeded = true,
+                        Model = calibrated.Model,
+                        PassReports = calibrated.Reports,
+                        Result = calibrated.Result,
+                        Excluded = [],
+                        Steps = steps,
+                        Sensitivities = [],
+                        Calibration = calibration,
+                    };
+                }
+            }
+        }
 
         IReadOnlyList<(string Node, string OpType)> candidates = Candidates(original, passes, NotPruned(untunedReports));
         var tried = new Dictionary<string, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)>(StringComparer.Ordinal);
@@ -82,9 +116,7 @@ public static class AccuracyTuner
         // (smaller shortfall; on a tie, e.g. unchanged agreement, a smaller relative error). Errors of quantized
         // layers do not simply add up (on ocr-det some cancel), so keeping every tried layer can make the model worse
         // step by step; a rejected layer costs one evaluation and nothing else.
-        var steps = new List<TuningStep>();
         var excluded = new List<string>();
-        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
         double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
         double bestError = untuned.After.RelativeError;
         bool succeeded = false;
@@ -162,12 +194,59 @@ public static class AccuracyTuner
             Excluded = [.. excluded],
             Steps = steps,
             Sensitivities = sensitivities,
+            Calibration = calibration,
         };
     }
 
     /// <summary>
-    /// Re-applies decisions of an earlier build: the passes run from the original with
-    /// <paramref name="decision"/>'s nodes kept in float, and one evaluation says whether the budget still holds.
+    /// Runs the passes once per alternative calibration with no layer held back, adding a step each. The alternative
+    /// closest to the budget (on a tie, with the smaller relative error) is chosen if it beats the written calibration.
+    /// </summary>
+    private static (CalibrationChoice? Choice, IReadOnlyList<PassSpec>? Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? Run) SearchCalibration(
+        ModelProto original,
+        IReadOnlyList<PassSpec> passes,
+        CalibrationChoice written,
+        EvaluationReference reference,
+        EvaluateBudgetSpec budget,
+        EvaluationResult untuned,
+        PassRunContext runs,
+        List<TuningStep> steps,
+        ModelProgress? progress)
+    {
+        IReadOnlyList<CalibrationChoice> alternatives = CalibrationSearch.Alternatives(written);
+        double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
+        double bestError = untuned.After.RelativeError;
+        int chosenStep = -1;
+        CalibrationChoice? choice = null;
+        IReadOnlyList<PassSpec>? chosenPasses = null;
+        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? chosenRun = null;
+        for (int i = 0; i < alternatives.Count; i++)
+        {
+            progress?.Report("trying calibrations", i, alternatives.Count);
+            IReadOnlyList<PassSpec> alternative = CalibrationSearch.Apply(passes, alternatives[i]);
+            var run = Run(original, alternative, [], reference, runs);
+            bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
+            double shortfall = AccuracyBudget.Shortfall(budget, run.Result);
+            double error = run.Result.After.RelativeError;
+            steps.Add(new TuningStep(steps.Count + 1, [], run.Result.After, run.Result.AccuracyDrop, passed, Kept: false, Calibration: alternatives[i].ToString()));
+            if (shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError))
+            {
+                (bestShortfall, bestError, chosenStep, choice, chosenPasses, chosenRun) = (shortfall, error, steps.Count - 1, alternatives[i], alternative, run);
+            }
+        }
+
+        progress?.Report("trying calibrations", alternatives.Count, alternatives.Count);
+        if (chosenStep >= 0)
+        {
+            steps[chosenStep] = steps[chosenStep] with { Kept = true };
+        }
+
+        return (choice, chosenPasses, chosenRun);
+    }
+
+    /// <summary>
+    /// Re-applies decisions of an earlier build: the passes run from the original with <paramref name="decision"/>'s
+    /// calibration and its nodes kept as in the original, and one evaluation says whether the budget still holds.
     /// </summary>
     /// <returns>A one-step outcome (<see cref="TuningOutcome.Succeeded"/> says whether the decisions still hold).</returns>
     public static TuningOutcome Reuse(
@@ -183,7 +262,8 @@ public static class AccuracyTuner
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(budget);
         ArgumentNullException.ThrowIfNull(decision);
-        var run = Run(original, passes, decision.KeptAtHigherPrecision, reference, (context ?? PassRunContext.None).Quiet());
+        IReadOnlyList<PassSpec> decided = decision.Calibration is { } calibration ? CalibrationSearch.Apply(passes, calibration) : passes;
+        var run = Run(original, decided, decision.KeptAtHigherPrecision, reference, (context ?? PassRunContext.None).Quiet());
         bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
         return new TuningOutcome
         {
@@ -192,8 +272,9 @@ public static class AccuracyTuner
             PassReports = run.Reports,
             Result = run.Result,
             Excluded = decision.KeptAtHigherPrecision,
-            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed)],
+            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed, Calibration: decision.Calibration?.ToString())],
             Sensitivities = decision.LayerSensitivity,
+            Calibration = decision.Calibration,
         };
     }
 

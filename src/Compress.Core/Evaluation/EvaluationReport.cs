@@ -48,6 +48,10 @@ public sealed class EvaluationReport
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TuningDecisionReport? TuningDecisions { get; init; }
 
+    /// <summary>The calibration tuning chose for the static quantize passes instead of the written one; null when unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CalibrationChoice? TunedCalibration { get; init; }
+
     /// <summary>Top-1 accuracy lost (1 − agreement without labels); null for non-classification outputs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? AccuracyDrop { get; init; }

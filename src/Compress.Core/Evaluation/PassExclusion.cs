@@ -26,20 +26,9 @@ public static class PassExclusion
             return pass;
         }
 
-        // Every settable property is copied, so options added to the specs later are kept without changes here.
-        PassSpec copy = (PassSpec)Activator.CreateInstance(pass.GetType())!;
-        foreach (PropertyInfo property in pass.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
-        {
-            if (property.CanWrite && property.GetIndexParameters().Length == 0)
-            {
-                property.SetValue(copy, property.GetValue(pass));
-            }
-        }
-
         PropertyInfo list = pass.GetType().GetProperty(listProperty)!;
         var existing = (IReadOnlyList<string>)list.GetValue(pass)!;
         // Node names may contain glob characters; '[' is not special to NodeNameGlob, '*' and '?' are rare in names.
-        list.SetValue(copy, (IReadOnlyList<string>)[.. existing, .. nodes.Where(n => !existing.Contains(n, StringComparer.Ordinal))]);
-        return copy;
+        return SpecCopy.With(pass, listProperty, (IReadOnlyList<string>)[.. existing, .. nodes.Where(n => !existing.Contains(n, StringComparer.Ordinal))]);
     }
 }

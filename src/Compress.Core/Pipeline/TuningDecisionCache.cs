@@ -40,7 +40,7 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             hash.AppendLine(Recipe);
             hash.AppendLine(SpecFingerprint.OfValue(model.Passes));
             hash.AppendLine(SpecFingerprint.OfValue(evaluate.Budget));
-            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers, evaluate.Threshold }));
+            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers, evaluate.Threshold, evaluate.TuneCalibration }));
             hash.AppendFiles(ModelInputFiles.Of(model));
             return hash.Finish();
         }
@@ -59,10 +59,11 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             string path = PathOf(directory, key);
             try
             {
-                if (File.Exists(path) && JsonSerializer.Deserialize<TuningDecision>(File.ReadAllBytes(path), ReportJson.Options) is { KeptAtHigherPrecision.Count: > 0 } decision)
+                if (File.Exists(path) && JsonSerializer.Deserialize<TuningDecision>(File.ReadAllBytes(path), ReportJson.Options) is { } decision
+                    && (decision.KeptAtHigherPrecision is { Count: > 0 } || decision.Calibration is not null))
                 {
                     // A file written by hand (or by an older version) may lack the sensitivities; they are informative only.
-                    return decision with { LayerSensitivity = decision.LayerSensitivity ?? [] };
+                    return decision with { KeptAtHigherPrecision = decision.KeptAtHigherPrecision ?? [], LayerSensitivity = decision.LayerSensitivity ?? [] };
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)

@@ -60,6 +60,11 @@ public static class ReportMarkdown
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
+                if (step.TryGetProperty("calibration", out JsonElement calibration) && calibration.ValueKind == JsonValueKind.String)
+                {
+                    excluded = $"calibration: {calibration.GetString()}" + (excluded.Length > 0 ? "; " + excluded : string.Empty);
+                }
+
                 JsonElement metric = step.GetProperty("metric");
                 string iou = maskIou ? $" {Number(metric, "mask_iou")} |" : string.Empty;
                 md.Append(CultureInfo.InvariantCulture, $"| {Long(step, "step")} | {excluded} | {Number(step, "accuracy_drop")} | {Number(metric, "agreement")} |{iou} {Number(metric, "relative_error")} | {(step.GetProperty("passed").GetBoolean() ? "met" : "missed")} | {StepOutcome(step, words)} |\n");
@@ -144,12 +149,17 @@ public static class ReportMarkdown
             md.Append(CultureInfo.InvariantCulture, $"{status} Compressed variants evaluated: {Long(evaluation, "evaluations")}.\n\n");
         }
 
+        if (evaluation.TryGetProperty("tuned_calibration", out JsonElement calibration))
+        {
+            md.Append(CultureInfo.InvariantCulture, $"Calibration chosen by tuning for the static quantize passes: **{Text(calibration, "method")}, {(calibration.GetProperty("symmetric").GetBoolean() ? "symmetric" : "asymmetric")}**.\n\n");
+        }
+
         List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];
         if (kept.Count > 0)
         {
             md.Append(CultureInfo.InvariantCulture, $"Layers {words.Kept}: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
         }
-        else
+        else if (!evaluation.TryGetProperty("tuned_calibration", out _))
         {
             md.Append('\n');
         }
@@ -159,6 +169,11 @@ public static class ReportMarkdown
     private static string StepOutcome(JsonElement step, TuningWords words)
     {
         bool kept = !step.TryGetProperty("kept", out JsonElement k) || k.GetBoolean();
+        if (step.TryGetProperty("calibration", out JsonElement c) && c.ValueKind == JsonValueKind.String && !step.GetProperty("excluded").EnumerateArray().Any())
+        {
+            return kept ? "chosen" : "not chosen";
+        }
+
         if (step.TryGetProperty("requantized", out JsonElement r) && r.ValueKind == JsonValueKind.String)
         {
             return kept ? $"`{r.GetString()}` {words.Again} (not needed)" : $"`{r.GetString()}` {words.Stays} (needed)";

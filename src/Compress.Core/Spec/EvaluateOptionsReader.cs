@@ -26,6 +26,7 @@ internal static class EvaluateOptionsReader
         List<string>? data = null;
         string? labels = null, output = null;
         int? samples = null, maxExcluded = null;
+        bool tuneCalibration = false;
         int batchSize = EvaluateSpec.DefaultBatchSize, topK = EvaluateSpec.DefaultTopK;
         double threshold = EvaluateSpec.DefaultThreshold;
         var budget = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -79,6 +80,13 @@ internal static class EvaluateOptionsReader
                     if (reader.TryReadInteger(option, 1, int.MaxValue, out int layers))
                     {
                         maxExcluded = layers;
+                    }
+
+                    break;
+                case EvaluateKeys.TuneCalibration:
+                    if (reader.TryReadBoolean(option, out bool tune))
+                    {
+                        tuneCalibration = tune;
                     }
 
                     break;
@@ -150,6 +158,7 @@ internal static class EvaluateOptionsReader
             Threshold = threshold,
             OnFailure = onFailure,
             MaxExcludedLayers = maxExcluded,
+            TuneCalibration = tuneCalibration,
             Budget = new EvaluateBudgetSpec
             {
                 MaxAccuracyDrop = Get(EvaluateKeys.MaxAccuracyDrop),

@@ -45,6 +45,12 @@ public sealed class EvaluateSpec
     /// <summary>Tune: at most this many layers are left as in the original; null allows every candidate layer.</summary>
     public int? MaxExcludedLayers { get; init; }
 
+    /// <summary>
+    /// Tune: first try the other calibration methods and range symmetries on the static quantize passes, and keep the
+    /// best before leaving any layer as in the original.
+    /// </summary>
+    public bool TuneCalibration { get; init; }
+
     /// <summary>Where the <c>evaluate</c> key stands in the spec file.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.Unknown;
 }

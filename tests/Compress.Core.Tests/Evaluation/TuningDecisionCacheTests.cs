@@ -79,7 +79,7 @@ public sealed class TuningDecisionCacheTests
         });
     }
 
-    private static List<string> SchemaErrors(JsonObject report)
+    internal static List<string> SchemaErrors(JsonObject report)
     {
         using JsonDocument schema = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(TestPaths.RepositoryRoot, "docs", "report-schema.json")));
         using JsonDocument instance = JsonDocument.Parse(report.ToJsonString());
