@@ -13,8 +13,9 @@ namespace Compress.Core.Evaluation;
 /// relative output error is its contribution. Layers are then tried in that order, one more per step (passes
 /// re-run from the original each time), keeping each only if it helps, until the budget holds. Then the kept set
 /// is trimmed: each kept layer, the last added first, is compressed again if the budget holds without it.
-/// With <c>tune_calibration</c>, the other calibrations of the static quantize passes are tried first (one run each,
-/// <see cref="CalibrationSearch"/>): the one closest to the budget replaces the written one if it is closer, and layers are
+/// With <c>tune_quantization</c>, the other settings of the static quantize passes (calibration method, range symmetry,
+/// per-channel weights) are tried first (one run each, <see cref="QuantizationChoices"/>): the one closest to the budget
+/// replaces the written one if it is closer, and layers are
 /// measured and held back on top of it only if the budget still does not hold.
 /// </summary>
 public static class AccuracyTuner
@@ -36,7 +37,7 @@ public static class AccuracyTuner
     /// <param name="untunedReports">
     /// The pass reports of the untuned run: layers a prune pass skipped there (they stay whole anyway) are no candidates.
     /// </param>
-    /// <param name="tuneCalibration">Whether to try the other calibrations of static quantize passes first.</param>
+    /// <param name="tuneQuantization">Whether to try the other settings of static quantize passes first.</param>
     public static TuningOutcome Tune(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
@@ -47,7 +48,7 @@ public static class AccuracyTuner
         PassRunContext? context = null,
         ModelProgress? progress = null,
         IReadOnlyList<PassReport>? untunedReports = null,
-        bool tuneCalibration = false)
+        bool tuneQuantization = false)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(passes);
@@ -59,28 +60,28 @@ public static class AccuracyTuner
 
         var steps = new List<TuningStep>();
         (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? best = null;
-        CalibrationChoice? calibration = null;
-        if (tuneCalibration && CalibrationSearch.Written(passes) is { } written)
+        QuantizationChoice? settings = null;
+        if (tuneQuantization && QuantizationChoices.Written(passes) is { } written)
         {
-            (calibration, IReadOnlyList<PassSpec>? calibratedPasses, best) = SearchCalibration(original, passes, written, reference, budget, untuned, runs, steps, progress);
-            if (calibration is not null && calibratedPasses is not null && best is { } calibrated)
+            (settings, IReadOnlyList<PassSpec>? chosenPasses, best) = SearchQuantization(original, passes, written, reference, budget, untuned, runs, steps, progress);
+            if (settings is not null && chosenPasses is not null && best is { } chosen)
             {
-                // The layers are measured against, and held back on top of, the chosen calibration (the same spec
-                // objects as in its step, so the calibration memo does not calibrate it again).
-                passes = calibratedPasses;
-                untuned = calibrated.Result;
+                // The layers are measured against, and held back on top of, the chosen settings (the same spec
+                // objects as in its step, so the calibration memo does not calibrate them again).
+                passes = chosenPasses;
+                untuned = chosen.Result;
                 if (AccuracyBudget.Check(budget, untuned).Count == 0)
                 {
                     return new TuningOutcome
                     {
                         Succeeded = true,
-                        Model = calibrated.Model,
-                        PassReports = calibrated.Reports,
-                        Result = calibrated.Result,
+                        Model = chosen.Model,
+                        PassReports = chosen.Reports,
+                        Result = chosen.Result,
                         Excluded = [],
                         Steps = steps,
                         Sensitivities = [],
-                        Calibration = calibration,
+                        Quantization = settings,
                     };
                 }
             }
@@ -194,18 +195,19 @@ public static class AccuracyTuner
             Excluded = [.. excluded],
             Steps = steps,
             Sensitivities = sensitivities,
-            Calibration = calibration,
+            Quantization = settings,
         };
     }
 
     /// <summary>
-    /// Runs the passes once per alternative calibration with no layer held back, adding a step each. The alternative
-    /// closest to the budget (on a tie, with the smaller relative error) is chosen if it beats the written calibration.
+    /// Runs the passes once per alternative setting with no layer held back, adding a step each, group by group: the
+    /// other weight granularity is tried only when no calibration with the written one meets the budget. The alternative
+    /// closest to the budget (on a tie, with the smaller relative error) is chosen if it beats the written settings.
     /// </summary>
-    private static (CalibrationChoice? Choice, IReadOnlyList<PassSpec>? Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? Run) SearchCalibration(
+    private static (QuantizationChoice? Choice, IReadOnlyList<PassSpec>? Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? Run) SearchQuantization(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
-        CalibrationChoice written,
+        QuantizationChoice written,
         EvaluationReference reference,
         EvaluateBudgetSpec budget,
         EvaluationResult untuned,
@@ -213,29 +215,38 @@ public static class AccuracyTuner
         List<TuningStep> steps,
         ModelProgress? progress)
     {
-        IReadOnlyList<CalibrationChoice> alternatives = CalibrationSearch.Alternatives(written);
+        IReadOnlyList<IReadOnlyList<QuantizationChoice>> groups = QuantizationChoices.Alternatives(written);
+        int total = groups.Sum(g => g.Count), tried = 0;
         double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
         double bestError = untuned.After.RelativeError;
         int chosenStep = -1;
-        CalibrationChoice? choice = null;
+        QuantizationChoice? choice = null;
         IReadOnlyList<PassSpec>? chosenPasses = null;
         (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? chosenRun = null;
-        for (int i = 0; i < alternatives.Count; i++)
+        foreach (IReadOnlyList<QuantizationChoice> group in groups)
         {
-            progress?.Report("trying calibrations", i, alternatives.Count);
-            IReadOnlyList<PassSpec> alternative = CalibrationSearch.Apply(passes, alternatives[i]);
-            var run = Run(original, alternative, [], reference, runs);
-            bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
-            double shortfall = AccuracyBudget.Shortfall(budget, run.Result);
-            double error = run.Result.After.RelativeError;
-            steps.Add(new TuningStep(steps.Count + 1, [], run.Result.After, run.Result.AccuracyDrop, passed, Kept: false, Calibration: alternatives[i].ToString()));
-            if (shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError))
+            if (chosenRun is { } sofar && AccuracyBudget.Check(budget, sofar.Result).Count == 0)
             {
-                (bestShortfall, bestError, chosenStep, choice, chosenPasses, chosenRun) = (shortfall, error, steps.Count - 1, alternatives[i], alternative, run);
+                break;
+            }
+
+            foreach (QuantizationChoice candidate in group)
+            {
+                progress?.Report("trying quantization settings", tried++, total);
+                IReadOnlyList<PassSpec> alternative = QuantizationChoices.Apply(passes, candidate);
+                var run = Run(original, alternative, [], reference, runs);
+                bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
+                double shortfall = AccuracyBudget.Shortfall(budget, run.Result);
+                double error = run.Result.After.RelativeError;
+                steps.Add(new TuningStep(steps.Count + 1, [], run.Result.After, run.Result.AccuracyDrop, passed, Kept: false, Quantization: candidate.ToString()));
+                if (shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError))
+                {
+                    (bestShortfall, bestError, chosenStep, choice, chosenPasses, chosenRun) = (shortfall, error, steps.Count - 1, candidate, alternative, run);
+                }
             }
         }
 
-        progress?.Report("trying calibrations", alternatives.Count, alternatives.Count);
+        progress?.Report("trying quantization settings", total, total);
         if (chosenStep >= 0)
         {
             steps[chosenStep] = steps[chosenStep] with { Kept = true };
@@ -246,7 +257,7 @@ public static class AccuracyTuner
 
     /// <summary>
     /// Re-applies decisions of an earlier build: the passes run from the original with <paramref name="decision"/>'s
-    /// calibration and its nodes kept as in the original, and one evaluation says whether the budget still holds.
+    /// quantization settings and its nodes kept as in the original, and one evaluation says whether the budget still holds.
     /// </summary>
     /// <returns>A one-step outcome (<see cref="TuningOutcome.Succeeded"/> says whether the decisions still hold).</returns>
     public static TuningOutcome Reuse(
@@ -262,7 +273,7 @@ public static class AccuracyTuner
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(budget);
         ArgumentNullException.ThrowIfNull(decision);
-        IReadOnlyList<PassSpec> decided = decision.Calibration is { } calibration ? CalibrationSearch.Apply(passes, calibration) : passes;
+        IReadOnlyList<PassSpec> decided = decision.Quantization is { } settings ? QuantizationChoices.Apply(passes, settings) : passes;
         var run = Run(original, decided, decision.KeptAtHigherPrecision, reference, (context ?? PassRunContext.None).Quiet());
         bool passed = AccuracyBudget.Check(budget, run.Result).Count == 0;
         return new TuningOutcome
@@ -272,9 +283,9 @@ public static class AccuracyTuner
             PassReports = run.Reports,
             Result = run.Result,
             Excluded = decision.KeptAtHigherPrecision,
-            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed, Calibration: decision.Calibration?.ToString())],
+            Steps = [new TuningStep(1, decision.KeptAtHigherPrecision, run.Result.After, run.Result.AccuracyDrop, passed, passed, Quantization: decision.Quantization?.ToString())],
             Sensitivities = decision.LayerSensitivity,
-            Calibration = decision.Calibration,
+            Quantization = decision.Quantization,
         };
     }
 

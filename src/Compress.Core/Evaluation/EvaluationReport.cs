@@ -48,9 +48,9 @@ public sealed class EvaluationReport
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public TuningDecisionReport? TuningDecisions { get; init; }
 
-    /// <summary>The calibration tuning chose for the static quantize passes instead of the written one; null when unchanged.</summary>
+    /// <summary>The settings tuning chose for the static quantize passes instead of the written ones; null when unchanged.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public CalibrationChoice? TunedCalibration { get; init; }
+    public QuantizationChoice? TunedQuantization { get; init; }
 
     /// <summary>Top-1 accuracy lost (1 − agreement without labels); null for non-classification outputs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -87,7 +87,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
             Passed = violations.Count == 0,
             Violations = [.. violations.Select(v => v.ToString())],
             KeptAtHigherPrecision = tuning?.Excluded ?? [],
-            TunedCalibration = tuning?.Calibration,
+            TunedQuantization = tuning?.Quantization,
             LayerSensitivity = tuning?.Sensitivities,
         };
 
@@ -99,7 +99,7 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
         string missed = string.Join("; ", violations);
         string message = tuning is null
             ? $"Model '{model.Name}' misses its accuracy budget: {missed}."
-            : string.Create(CultureInfo.InvariantCulture, $"Model '{model.Name}' misses its accuracy budget even with {tuning.Excluded.Count} of {tuning.Sensitivities.Count} candidate layers left uncompressed ({string.Join(", ", tuning.Excluded)}){(tuning.Calibration is { } c ? $" and calibration {c}" : string.Empty)}: {missed}.");
+            : string.Create(CultureInfo.InvariantCulture, $"Model '{model.Name}' misses its accuracy budget even with {tuning.Excluded.Count} of {tuning.Sensitivities.Count} candidate layers left uncompressed ({string.Join(", ", tuning.Excluded)}){(tuning.Quantization is { } q ? $" and quantization settings {q}" : string.Empty)}: {missed}.");
         string code = tuning is null ? DiagnosticCodes.AccuracyBudgetMissed : DiagnosticCodes.AccuracyTuningFailed;
         bool asWarning = spec.OnFailure == EvaluateFailureAction.Warning || buildSeverity == AccuracyFailureSeverity.Warning;
         if (!asWarning)
@@ -128,13 +128,13 @@ public sealed class ModelEvaluationStep(PassRunContext context, TuningDecisionCa
             stale = true;
         }
 
-        TuningOutcome outcome = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, untuned, spec.MaxExcludedLayers, context, context.Progress, untunedReports, spec.TuneCalibration);
+        TuningOutcome outcome = AccuracyTuner.Tune(original, model.Passes, reference, spec.Budget, untuned, spec.MaxExcludedLayers, context, context.Progress, untunedReports, spec.TuneQuantization);
         if (key is null || !outcome.Succeeded)
         {
             return (outcome, new TuningDecisionReport(TuningDecisionStatus.NotCached, key));
         }
 
-        decisions.Store(key, new TuningDecision(outcome.Excluded, outcome.Sensitivities, outcome.Calibration));
+        decisions.Store(key, new TuningDecision(outcome.Excluded, outcome.Sensitivities, outcome.Quantization));
         return (outcome, new TuningDecisionReport(stale ? TuningDecisionStatus.Stale : TuningDecisionStatus.Stored, key));
     }
 }

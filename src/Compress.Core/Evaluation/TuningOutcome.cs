@@ -21,8 +21,8 @@ public sealed class TuningOutcome
     /// <summary>Nodes left as in the original in the last step, most sensitive first.</summary>
     public required IReadOnlyList<string> Excluded { get; init; }
 
-    /// <summary>The calibration the static quantize passes use instead of the written one; null when unchanged.</summary>
-    public CalibrationChoice? Calibration { get; init; }
+    /// <summary>The settings the static quantize passes use instead of the written ones; null when unchanged.</summary>
+    public QuantizationChoice? Quantization { get; init; }
 
     /// <summary>Every step, in order.</summary>
     public required IReadOnlyList<TuningStep> Steps { get; init; }

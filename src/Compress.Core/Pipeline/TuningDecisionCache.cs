@@ -40,7 +40,7 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             hash.AppendLine(Recipe);
             hash.AppendLine(SpecFingerprint.OfValue(model.Passes));
             hash.AppendLine(SpecFingerprint.OfValue(evaluate.Budget));
-            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers, evaluate.Threshold, evaluate.TuneCalibration }));
+            hash.AppendLine(SpecFingerprint.OfValue(new object?[] { evaluate.Output, evaluate.Samples, evaluate.MaxExcludedLayers, evaluate.Threshold, evaluate.TuneQuantization }));
             hash.AppendFiles(ModelInputFiles.Of(model));
             return hash.Finish();
         }
@@ -60,7 +60,7 @@ public sealed class TuningDecisionCache(IReadOnlyList<string> directories, IPipe
             try
             {
                 if (File.Exists(path) && JsonSerializer.Deserialize<TuningDecision>(File.ReadAllBytes(path), ReportJson.Options) is { } decision
-                    && (decision.KeptAtHigherPrecision is { Count: > 0 } || decision.Calibration is not null))
+                    && (decision.KeptAtHigherPrecision is { Count: > 0 } || decision.Quantization is not null))
                 {
                     // A file written by hand (or by an older version) may lack the sensitivities; they are informative only.
                     return decision with { KeptAtHigherPrecision = decision.KeptAtHigherPrecision ?? [], LayerSensitivity = decision.LayerSensitivity ?? [] };

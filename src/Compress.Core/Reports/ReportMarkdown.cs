@@ -60,9 +60,9 @@ public static class ReportMarkdown
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));
-                if (step.TryGetProperty("calibration", out JsonElement calibration) && calibration.ValueKind == JsonValueKind.String)
+                if (step.TryGetProperty("quantization", out JsonElement settings) && settings.ValueKind == JsonValueKind.String)
                 {
-                    excluded = $"calibration: {calibration.GetString()}" + (excluded.Length > 0 ? "; " + excluded : string.Empty);
+                    excluded = $"settings: {settings.GetString()}" + (excluded.Length > 0 ? "; " + excluded : string.Empty);
                 }
 
                 JsonElement metric = step.GetProperty("metric");
@@ -149,9 +149,10 @@ public static class ReportMarkdown
             md.Append(CultureInfo.InvariantCulture, $"{status} Compressed variants evaluated: {Long(evaluation, "evaluations")}.\n\n");
         }
 
-        if (evaluation.TryGetProperty("tuned_calibration", out JsonElement calibration))
+        if (evaluation.TryGetProperty("tuned_quantization", out JsonElement settings))
         {
-            md.Append(CultureInfo.InvariantCulture, $"Calibration chosen by tuning for the static quantize passes: **{Text(calibration, "method")}, {(calibration.GetProperty("symmetric").GetBoolean() ? "symmetric" : "asymmetric")}**.\n\n");
+            string chosen = $"{Text(settings, "method")}, {(settings.GetProperty("symmetric").GetBoolean() ? "symmetric" : "asymmetric")}, {(settings.GetProperty("per_channel").GetBoolean() ? "per-channel" : "per-tensor")}";
+            md.Append(CultureInfo.InvariantCulture, $"Quantization settings chosen by tuning for the static quantize passes: **{chosen}**.\n\n");
         }
 
         List<string> kept = [.. evaluation.GetProperty("kept_at_higher_precision").EnumerateArray().Select(k => k.GetString() ?? string.Empty)];
@@ -159,7 +160,7 @@ public static class ReportMarkdown
         {
             md.Append(CultureInfo.InvariantCulture, $"Layers {words.Kept}: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
         }
-        else if (!evaluation.TryGetProperty("tuned_calibration", out _))
+        else if (!evaluation.TryGetProperty("tuned_quantization", out _))
         {
             md.Append('\n');
         }
@@ -169,7 +170,7 @@ public static class ReportMarkdown
     private static string StepOutcome(JsonElement step, TuningWords words)
     {
         bool kept = !step.TryGetProperty("kept", out JsonElement k) || k.GetBoolean();
-        if (step.TryGetProperty("calibration", out JsonElement c) && c.ValueKind == JsonValueKind.String && !step.GetProperty("excluded").EnumerateArray().Any())
+        if (step.TryGetProperty("quantization", out JsonElement q) && q.ValueKind == JsonValueKind.String && !step.GetProperty("excluded").EnumerateArray().Any())
         {
             return kept ? "chosen" : "not chosen";
         }

@@ -22,13 +22,13 @@ internal static class EvaluateKeys
     public const string MaxRelativeError = "max_relative_error";
     public const string OnFailure = "on_failure";
     public const string MaxExcludedLayers = "max_excluded_layers";
-    public const string TuneCalibration = "tune_calibration";
+    public const string TuneQuantization = "tune_quantization";
 
     /// <summary>Every key of the block, in documentation order.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         Data, Labels, Output, Samples, BatchSize, TopK, Threshold, MaxAccuracyDrop, MinAccuracy, MinAgreement, MinCosine,
-        MinMaskIou, MaxAbsError, MaxMeanAbsError, MaxRelativeError, OnFailure, MaxExcludedLayers, TuneCalibration,
+        MinMaskIou, MaxAbsError, MaxMeanAbsError, MaxRelativeError, OnFailure, MaxExcludedLayers, TuneQuantization,
     ];
 
     /// <summary>The budget keys: at least one must be given.</summary>

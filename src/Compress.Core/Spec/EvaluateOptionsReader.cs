@@ -83,7 +83,7 @@ internal static class EvaluateOptionsReader
                     }
 
                     break;
-                case EvaluateKeys.TuneCalibration:
+                case EvaluateKeys.TuneQuantization:
                     if (reader.TryReadBoolean(option, out bool tune))
                     {
                         tuneCalibration = tune;
@@ -158,7 +158,7 @@ internal static class EvaluateOptionsReader
             Threshold = threshold,
             OnFailure = onFailure,
             MaxExcludedLayers = maxExcluded,
-            TuneCalibration = tuneCalibration,
+            TuneQuantization = tuneCalibration,
             Budget = new EvaluateBudgetSpec
             {
                 MaxAccuracyDrop = Get(EvaluateKeys.MaxAccuracyDrop),

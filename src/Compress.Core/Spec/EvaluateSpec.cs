@@ -46,10 +46,10 @@ public sealed class EvaluateSpec
     public int? MaxExcludedLayers { get; init; }
 
     /// <summary>
-    /// Tune: first try the other calibration methods and range symmetries on the static quantize passes, and keep the
-    /// best before leaving any layer as in the original.
+    /// Tune: first try the other calibration methods, range symmetries and weight granularities on the static quantize
+    /// passes, and keep the best before leaving any layer as in the original.
     /// </summary>
-    public bool TuneCalibration { get; init; }
+    public bool TuneQuantization { get; init; }
 
     /// <summary>Where the <c>evaluate</c> key stands in the spec file.</summary>
     public SourceLocation Location { get; init; } = SourceLocation.Unknown;

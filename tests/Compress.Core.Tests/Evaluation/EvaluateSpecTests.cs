@@ -45,7 +45,7 @@ public sealed class EvaluateSpecTests
     [TestCase("max_accuracy_drop: 1.5", DiagnosticCodes.OutOfRange)]
     [TestCase("max_acuracy_drop: 0.01", DiagnosticCodes.UnknownKey)]
     [TestCase("min_mask_iou: 1.5", DiagnosticCodes.OutOfRange)]
-    [TestCase("max_accuracy_drop: 0.01\ntune_calibration: maybe", DiagnosticCodes.WrongType)]
+    [TestCase("max_accuracy_drop: 0.01\ntune_quantization: maybe", DiagnosticCodes.WrongType)]
     public void MistakesGiveOneCodedError(string evaluateLines, string code)
     {
         using var workspace = new EvaluationWorkspace();

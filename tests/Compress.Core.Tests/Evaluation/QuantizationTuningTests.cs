@@ -7,21 +7,24 @@ using Microsoft.ML.OnnxRuntime;
 namespace Compress.Core.Tests.Evaluation;
 
 /// <summary>
-/// <c>tune_calibration: true</c>: tuning first tries the other calibrations of the static quantize passes and holds layers
-/// back only when none meets the budget. digits-mlp calibrated with symmetric min/max ranges loses 2.7 points on its 450
+/// <c>tune_quantization: true</c>: tuning first tries the other settings of the static quantize passes (calibration
+/// method, range symmetry, weight granularity) and holds layers back only when none meets the budget. digits-mlp calibrated with symmetric min/max ranges loses 2.7 points on its 450
 /// test samples (uint8 activations after ReLU use half their codes); every asymmetric calibration loses none.
 /// </summary>
-public sealed class CalibrationTuningTests
+public sealed class QuantizationTuningTests
 {
     private static readonly string[] Alternatives =
-        ["minmax, asymmetric", "percentile, asymmetric", "entropy, asymmetric", "percentile, symmetric", "entropy, symmetric"];
+    [
+        "minmax, asymmetric, per-tensor", "percentile, asymmetric, per-tensor", "entropy, asymmetric, per-tensor",
+        "percentile, symmetric, per-tensor", "entropy, symmetric, per-tensor",
+    ];
 
     private static string Spec(bool tuneCalibration, int topK = 5) => EvaluationWorkspace.DigitsSpec(
         $"{{ mode: static, calibration: {{ data: {EvaluationWorkspace.SharedPath(TestPaths.SharedData("digits_calib_x.npy"))}, method: minmax, symmetric: true }} }}",
-        $"max_accuracy_drop: 0.0\non_failure: tune\ntune_calibration: {(tuneCalibration ? "true" : "false")}\ntop_k: {topK}");
+        $"max_accuracy_drop: 0.0\non_failure: tune\ntune_quantization: {(tuneCalibration ? "true" : "false")}\ntop_k: {topK}");
 
     [Test]
-    public void ACalibrationThatMeetsTheBudgetKeepsEveryLayerInInt8()
+    public void SettingsThatMeetTheBudgetKeepEveryLayerInInt8()
     {
         using var workspace = new EvaluationWorkspace();
 
@@ -37,20 +40,21 @@ public sealed class CalibrationTuningTests
             Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
             Assert.That(evaluation["after_untuned"]!["accuracy"]!.GetValue<double>(), Is.LessThan(evaluation["before"]!["accuracy"]!.GetValue<double>() - 0.01),
                 "the written calibration must lose accuracy, else this test proves nothing");
-            Assert.That(steps.Select(s => s!["calibration"]?.GetValue<string>()), Is.EqualTo(Alternatives), "the five other calibrations, one step each, and no layer search once one meets the budget");
-            Assert.That(steps.Count(s => s!["kept"]!.GetValue<bool>()), Is.EqualTo(1), "one calibration is chosen");
+            Assert.That(steps.Select(s => s!["quantization"]?.GetValue<string>()), Is.EqualTo(Alternatives), "the five other calibrations with the written per-tensor weights, one step each; per-channel weights and the layer search are not needed once one meets the budget");
+            Assert.That(steps.Count(s => s!["kept"]!.GetValue<bool>()), Is.EqualTo(1), "one setting is chosen");
             JsonNode chosen = steps.Single(s => s!["kept"]!.GetValue<bool>())!;
             Assert.That(chosen["passed"]!.GetValue<bool>(), Is.True);
             Assert.That(steps.Where(s => s!["passed"]!.GetValue<bool>()).Min(s => s!["metric"]!["relative_error"]!.GetValue<double>()),
-                Is.EqualTo(chosen["metric"]!["relative_error"]!.GetValue<double>()), "of the calibrations that meet the budget, the closest to the original");
-            string[] choice = chosen["calibration"]!.GetValue<string>().Split(", ");
-            Assert.That(evaluation["tuned_calibration"]!["method"]!.GetValue<string>(), Is.EqualTo(choice[0]));
-            Assert.That(evaluation["tuned_calibration"]!["symmetric"]!.GetValue<bool>(), Is.EqualTo(choice[1] == "symmetric"));
+                Is.EqualTo(chosen["metric"]!["relative_error"]!.GetValue<double>()), "of the settings that meet the budget, the closest to the original");
+            string[] choice = chosen["quantization"]!.GetValue<string>().Split(", ");
+            Assert.That(evaluation["tuned_quantization"]!["method"]!.GetValue<string>(), Is.EqualTo(choice[0]));
+            Assert.That(evaluation["tuned_quantization"]!["symmetric"]!.GetValue<bool>(), Is.EqualTo(choice[1] == "symmetric"));
+            Assert.That(evaluation["tuned_quantization"]!["per_channel"]!.GetValue<bool>(), Is.EqualTo(choice[2] == "per-channel"));
             Assert.That(evaluation["kept_at_higher_precision"]!.AsArray(), Is.Empty, "no layer left in float");
             Assert.That(written.Graph.Node.Count(n => n.OpType == "Gemm"), Is.EqualTo(3));
             Assert.That(written.Graph.Initializer.Count(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2), Is.EqualTo(3), "all three Gemm weights are int8");
-            Assert.That(markdown, Does.Contain($"Calibration chosen by tuning for the static quantize passes: **{chosen["calibration"]!.GetValue<string>()}**."));
-            Assert.That(markdown, Does.Contain($"| calibration: {chosen["calibration"]!.GetValue<string>()} |"));
+            Assert.That(markdown, Does.Contain($"Quantization settings chosen by tuning for the static quantize passes: **{chosen["quantization"]!.GetValue<string>()}**."));
+            Assert.That(markdown, Does.Contain($"| settings: {chosen["quantization"]!.GetValue<string>()} |"));
             Assert.That(TuningDecisionCacheTests.SchemaErrors(report), Is.Empty, "the report validates against docs/report-schema.json");
         });
 
@@ -59,7 +63,7 @@ public sealed class CalibrationTuningTests
     }
 
     [Test]
-    public void WithoutItTuningHoldsLayersBackUnderTheWrittenCalibration()
+    public void WithoutItTuningHoldsLayersBackUnderTheWrittenSettings()
     {
         using var workspace = new EvaluationWorkspace();
 
@@ -69,14 +73,14 @@ public sealed class CalibrationTuningTests
         Assert.Multiple(() =>
         {
             Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
-            Assert.That(report["evaluation"]!["tuned_calibration"], Is.Null);
+            Assert.That(report["evaluation"]!["tuned_quantization"], Is.Null);
             Assert.That(report["evaluation"]!["kept_at_higher_precision"]!.AsArray(), Is.Not.Empty);
-            Assert.That(report["tuning"]!.AsArray().Select(s => s!["calibration"]), Has.All.Null);
+            Assert.That(report["tuning"]!.AsArray().Select(s => s!["quantization"]), Has.All.Null);
         });
     }
 
     [Test]
-    public void ASecondBuildReusesTheChosenCalibrationWithOneEvaluation()
+    public void ASecondBuildReusesTheChosenSettingsWithOneEvaluation()
     {
         using var workspace = new EvaluationWorkspace();
         string cache = Path.Combine(workspace.Root, "cache");
@@ -94,7 +98,7 @@ public sealed class CalibrationTuningTests
             Assert.That(firstEvaluation["tuning_decisions"]!["status"]!.GetValue<string>(), Is.EqualTo("stored"));
             Assert.That(secondEvaluation["tuning_decisions"]!["status"]!.GetValue<string>(), Is.EqualTo("reused"));
             Assert.That(secondEvaluation["evaluations"]!.GetValue<int>(), Is.EqualTo(2), "untuned + the cached decision");
-            Assert.That(secondEvaluation["tuned_calibration"]!.ToJsonString(), Is.EqualTo(firstEvaluation["tuned_calibration"]!.ToJsonString()));
+            Assert.That(secondEvaluation["tuned_quantization"]!.ToJsonString(), Is.EqualTo(firstEvaluation["tuned_quantization"]!.ToJsonString()));
             Assert.That(File.ReadAllBytes(Path.Combine(workspace.Output, "digits.onnx")), Is.EqualTo(firstModel));
         });
     }
