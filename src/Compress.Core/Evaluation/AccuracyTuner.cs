@@ -15,8 +15,8 @@ namespace Compress.Core.Evaluation;
 /// is trimmed: each kept layer, the last added first, is compressed again if the budget holds without it.
 /// With <c>tune_quantization</c>, the other settings of the static quantize passes (calibration method, range symmetry,
 /// per-channel weights) are tried first (one run each, <see cref="QuantizationChoices"/>): the one closest to the budget
-/// replaces the written one if it is closer, and layers are
-/// measured and held back on top of it only if the budget still does not hold.
+/// replaces the written one if it is closer, and layers are measured and held back on top of it only if the budget still
+/// does not hold.
 /// </summary>
 public static class AccuracyTuner
 {
