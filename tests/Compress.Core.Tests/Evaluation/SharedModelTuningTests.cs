@@ -260,6 +260,59 @@ public sealed class SharedModelTuningTests
         });
     }
 
+    /// <summary>
+    /// ocr-det from the spec as a user would first write it (static int8, defaults: per-tensor min/max ranges), tuned on its
+    /// one calibration page. The defaults keep 0.63 of that page's text mask. With tune_quantization the tuner first finds
+    /// per-channel weights with asymmetric percentile ranges (0.88), then keeps in float the layers that still hurt; the
+    /// two test pages, never seen by the tuner, then meet the issue's floor (IoU ≥ 0.97 per page) on integer kernels.
+    /// </summary>
+    [Test]
+    public void OcrDetDefaultStaticInt8TunedWithItsSettingsKeepsTheTextMasksOfUnseenPages()
+    {
+        using var workspace = new EvaluationWorkspace();
+        PipelineResult result = workspace.Run($"""
+            version: 1
+            models:
+              - name: det
+                source: {Model("ocr-det")}
+                passes:
+                  - quantize:
+                      mode: static
+                      calibration: {"{"} data: {Shared("det_calib_x.npy")} {"}"}
+                evaluate:
+                  data: {Shared("det_calib_x.npy")}
+                  batch_size: 1
+                  threshold: 0.3
+                  min_mask_iou: 0.98
+                  on_failure: tune
+                  tune_quantization: true
+            """);
+
+        JsonElement evaluation = AssertTunedAndNamed(workspace, result, "det", "static_quantization");
+        ModelProto original = OnnxModelFile.Load(TestPaths.SharedModel("ocr-det"));
+        ModelProto written = OnnxModelFile.Load(Path.Combine(workspace.Output, "det.onnx"));
+        float[] pages = NpyArray.Load(TestPaths.SharedData("det_test_x.npy")).ToSingleArray();
+        double[] iou = SharedModelRunner.Iou(SharedModelRunner.OcrDetTextMasks(original, pages), SharedModelRunner.OcrDetTextMasks(written, pages));
+        HashSet<string> kept = [.. Kept(evaluation)];
+        int keptConvs = original.Graph.Node.Count(n => kept.Contains(n.Name) && n.OpType == "Conv");
+        Dictionary<string, int> ops = StaticFusion.OptimizedOpCounts(written);
+        int integer = ops.GetValueOrDefault("QLinearConv"), floating = ops.GetValueOrDefault("Conv") + ops.GetValueOrDefault("FusedConv");
+        TestContext.Out.WriteLine($"ocr-det tuned: test pages IoU {string.Join(" / ", iou.Select(v => v.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}; {kept.Count} layers in float ({keptConvs} Conv); {integer} QLinearConv and {floating} float Conv");
+        JsonElement settings = evaluation.GetProperty("tuned_quantization");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Metric(evaluation, "after_untuned", "mask_iou"), Is.LessThan(0.7), "the defaults must miss the budget by far, else this test proves nothing");
+            Assert.That((settings.GetProperty("method").GetString(), settings.GetProperty("symmetric").GetBoolean(), settings.GetProperty("per_channel").GetBoolean()),
+                Is.EqualTo(("percentile", false, true)));
+            Assert.That(Metric(evaluation, "after", "mask_iou"), Is.GreaterThanOrEqualTo(0.98), "the budget, on the calibration page");
+            Assert.That(iou, Has.All.GreaterThanOrEqualTo(0.97), "IoU of the text masks with fp32's on the unseen test pages");
+            // Of its 62 Conv, every one not kept in float runs as QLinearConv. (Its 2 ConvTranspose stay DequantizeLinear →
+            // float ConvTranspose in ORT 1.31's optimized graph, with these settings as with the defaults.)
+            Assert.That(integer, Is.EqualTo(62 - keptConvs), "every Conv not kept in float runs on an integer kernel");
+            Assert.That(floating, Is.EqualTo(keptConvs), "and only the kept ones run in float");
+        });
+    }
+
     private static JsonElement AssertTunedAndNamed(EvaluationWorkspace workspace, PipelineResult result, string name, string quantizePass)
     {
         Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
