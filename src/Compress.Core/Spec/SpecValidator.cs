@@ -142,6 +142,14 @@ internal sealed partial class SpecValidator
         string? output = ReadOutput(Find(SpecKeys.Output), name, Find(SpecKeys.Name));
         List<PassSpec> passes = ReadPasses(Find(SpecKeys.Passes));
         EvaluateSpec? evaluate = Find(EvaluateKeys.Evaluate) is { } evaluateEntry ? EvaluateOptionsReader.Read(reader, specDirectory, evaluateEntry) : null;
+        if (evaluate is { TuneQuantization: true } && !passes.OfType<QuantizePassSpec>().Any(p => p.Mode == QuantizationMode.Static && p.Calibration is not null)
+            && Find(EvaluateKeys.Evaluate)!.Value is YamlMappingNode evaluateMapping
+            && evaluateMapping.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == EvaluateKeys.TuneQuantization) is { } tuneKey)
+        {
+            // Silently doing nothing would let a user believe the settings were searched.
+            reader.Error(DiagnosticCodes.KeyNotApplicable, tuneKey.Start, $"'{EvaluateKeys.TuneQuantization}' tries other settings of static quantize passes ('quantize: {{mode: static, calibration: ...}}'), and this model has none.");
+        }
+
         Packing.PackFormat pack = Packing.PackFormat.None;
         if (Find(PruneKeys.Pack) is { } packEntry)
         {

@@ -46,6 +46,7 @@ public sealed class EvaluateSpecTests
     [TestCase("max_acuracy_drop: 0.01", DiagnosticCodes.UnknownKey)]
     [TestCase("min_mask_iou: 1.5", DiagnosticCodes.OutOfRange)]
     [TestCase("max_accuracy_drop: 0.01\ntune_quantization: maybe", DiagnosticCodes.WrongType)]
+    [TestCase("max_accuracy_drop: 0.01\non_failure: tune\ntune_quantization: true", DiagnosticCodes.KeyNotApplicable)]
     public void MistakesGiveOneCodedError(string evaluateLines, string code)
     {
         using var workspace = new EvaluationWorkspace();
@@ -53,5 +54,17 @@ public sealed class EvaluateSpecTests
         SpecLoadResult loaded = workspace.Load(EvaluationWorkspace.DigitsSpec("{ mode: dynamic }", evaluateLines));
 
         Assert.That(loaded.Diagnostics.Select(d => d.Code), Is.EqualTo(new[] { code }), string.Join("\n", loaded.Diagnostics));
+    }
+
+    [Test]
+    public void TuneQuantizationWithoutAStaticPassNamesTheKey()
+    {
+        using var workspace = new EvaluationWorkspace();
+
+        SpecLoadResult loaded = workspace.Load(EvaluationWorkspace.DigitsSpec("{ mode: dynamic }", "max_accuracy_drop: 0.01\non_failure: tune\ntune_quantization: true"));
+
+        Diagnostic error = loaded.Diagnostics.Single();
+        Assert.That((error.Code, error.Line, error.Column), Is.EqualTo((DiagnosticCodes.KeyNotApplicable, 12, 7)), error.ToString());
+        Assert.That(error.Message, Does.Contain("static quantize"));
     }
 }
