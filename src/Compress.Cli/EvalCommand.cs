@@ -87,6 +87,7 @@ internal static class EvalCommand
         Row($"top-{result.TopK} accuracy", result.Before.TopKAccuracy, result.After.TopKAccuracy);
         Row("agreement", result.Before.Agreement, result.After.Agreement);
         Row("mask IoU", result.Before.MaskIou, result.After.MaskIou);
+        Row("mask IoU, worst sample", result.Before.MaskIouMin, result.After.MaskIouMin);
         Row("cosine", result.Before.Cosine, result.After.Cosine);
         Row("max abs error", result.Before.MaxAbsError, result.After.MaxAbsError);
         Row("mean abs error", result.Before.MeanAbsError, result.After.MeanAbsError);

@@ -27,6 +27,13 @@ public sealed record EvaluationMetrics
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MaskIou { get; init; }
 
+    /// <summary>
+    /// The lowest per-sample mask IoU: the worst page or image, which a mean over many can hide; null unless
+    /// <see cref="MaskIou"/> is measured.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? MaskIouMin { get; init; }
+
     /// <summary>Mean over samples of the cosine similarity of the output with the original's.</summary>
     public double Cosine { get; init; }
 

@@ -49,8 +49,13 @@ public static class OutputComparison
         EvaluationMetrics after = Errors(reference, candidate);
         if (maskIou)
         {
-            before = before with { MaskIou = 1 };
-            after = after with { MaskIou = MeanMaskIou(reference, candidate, threshold) };
+            double[] perSample = MaskIous(reference, candidate, threshold);
+            before = before with { MaskIou = 1, MaskIouMin = 1 };
+            after = after with
+            {
+                MaskIou = perSample.Length == 0 ? 1 : perSample.Average(),
+                MaskIouMin = perSample.Length == 0 ? 1 : perSample.Min(),
+            };
         }
 
         double? drop = null;
@@ -112,12 +117,12 @@ public static class OutputComparison
         return reference.SampleCount == 0 ? 1 : sum / reference.SampleCount;
     }
 
-    /// <summary>Mean over samples of |A ∩ B| / |A ∪ B| for the masks of elements ≥ <paramref name="threshold"/>; two empty masks agree (1).</summary>
-    public static double MeanMaskIou(CollectedOutput reference, CollectedOutput candidate, double threshold)
+    /// <summary>|A ∩ B| / |A ∪ B| of each sample's masks of elements ≥ <paramref name="threshold"/>; two empty masks agree (1).</summary>
+    public static double[] MaskIous(CollectedOutput reference, CollectedOutput candidate, double threshold)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(candidate);
-        double sum = 0;
+        double[] ious = new double[reference.SampleCount];
         for (int i = 0; i < reference.SampleCount; i++)
         {
             ReadOnlySpan<float> a = reference.Sample(i), b = candidate.Sample(i);
@@ -129,10 +134,10 @@ public static class OutputComparison
                 either += inA || inB ? 1 : 0;
             }
 
-            sum += either == 0 ? 1 : (double)both / either;
+            ious[i] = either == 0 ? 1 : (double)both / either;
         }
 
-        return reference.SampleCount == 0 ? 1 : sum / reference.SampleCount;
+        return ious;
     }
 
     /// <summary>Cosine similarity; two zero vectors are identical (1), one zero vector is unrelated (0).</summary>

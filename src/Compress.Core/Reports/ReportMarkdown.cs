@@ -13,6 +13,7 @@ public static class ReportMarkdown
         ("top_k_accuracy", "top-k accuracy"),
         ("agreement", "top-1 agreement with the original"),
         ("mask_iou", "mask IoU (value ≥ threshold)"),
+        ("mask_iou_min", "mask IoU, worst sample"),
         ("cosine", "cosine similarity"),
         ("max_abs_error", "max absolute error"),
         ("mean_abs_error", "mean absolute error"),

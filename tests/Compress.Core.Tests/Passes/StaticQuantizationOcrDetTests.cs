@@ -73,6 +73,7 @@ public class StaticQuantizationOcrDetTests
         using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "det.report.json")));
         System.Text.Json.JsonElement evaluation = report.RootElement.GetProperty("evaluation");
         Assert.That(evaluation.GetProperty("after").GetProperty("mask_iou").GetDouble(), Is.EqualTo(iou.Average()).Within(2e-3));
+        Assert.That(evaluation.GetProperty("after").GetProperty("mask_iou_min").GetDouble(), Is.EqualTo(iou.Min()).Within(2e-3), "the worst page");
         Assert.That(evaluation.GetProperty("passed").GetBoolean(), Is.EqualTo(withRecipe));
         Assert.That(result.Diagnostics.Any(d => d.Code == "CMP2001"), Is.EqualTo(!withRecipe), string.Join("\n", result.Diagnostics));
 
