@@ -26,7 +26,7 @@ internal static class EvaluateOptionsReader
         List<string>? data = null;
         string? labels = null, output = null;
         int? samples = null, maxExcluded = null;
-        bool tuneCalibration = false;
+        bool tuneQuantization = false;
         int batchSize = EvaluateSpec.DefaultBatchSize, topK = EvaluateSpec.DefaultTopK;
         double threshold = EvaluateSpec.DefaultThreshold;
         var budget = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -86,7 +86,7 @@ internal static class EvaluateOptionsReader
                 case EvaluateKeys.TuneQuantization:
                     if (reader.TryReadBoolean(option, out bool tune))
                     {
-                        tuneCalibration = tune;
+                        tuneQuantization = tune;
                     }
 
                     break;
@@ -158,7 +158,7 @@ internal static class EvaluateOptionsReader
             Threshold = threshold,
             OnFailure = onFailure,
             MaxExcludedLayers = maxExcluded,
-            TuneQuantization = tuneCalibration,
+            TuneQuantization = tuneQuantization,
             Budget = new EvaluateBudgetSpec
             {
                 MaxAccuracyDrop = Get(EvaluateKeys.MaxAccuracyDrop),

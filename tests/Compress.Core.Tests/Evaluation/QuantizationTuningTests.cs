@@ -8,8 +8,9 @@ namespace Compress.Core.Tests.Evaluation;
 
 /// <summary>
 /// <c>tune_quantization: true</c>: tuning first tries the other settings of the static quantize passes (calibration
-/// method, range symmetry, weight granularity) and holds layers back only when none meets the budget. digits-mlp calibrated with symmetric min/max ranges loses 2.7 points on its 450
-/// test samples (uint8 activations after ReLU use half their codes); every asymmetric calibration loses none.
+/// method, range symmetry, weight granularity) and holds layers back only when none meets the budget. digits-mlp
+/// calibrated with symmetric min/max ranges loses 2.7 points on its 450 test samples (uint8 activations after ReLU use
+/// half their codes); every other calibration loses none.
 /// </summary>
 public sealed class QuantizationTuningTests
 {
@@ -19,16 +20,16 @@ public sealed class QuantizationTuningTests
         "percentile, symmetric, per-tensor", "entropy, symmetric, per-tensor",
     ];
 
-    private static string Spec(bool tuneCalibration, int topK = 5) => EvaluationWorkspace.DigitsSpec(
+    private static string Spec(bool tuneQuantization, int topK = 5) => EvaluationWorkspace.DigitsSpec(
         $"{{ mode: static, calibration: {{ data: {EvaluationWorkspace.SharedPath(TestPaths.SharedData("digits_calib_x.npy"))}, method: minmax, symmetric: true }} }}",
-        $"max_accuracy_drop: 0.0\non_failure: tune\ntune_quantization: {(tuneCalibration ? "true" : "false")}\ntop_k: {topK}");
+        $"max_accuracy_drop: 0.0\non_failure: tune\ntune_quantization: {(tuneQuantization ? "true" : "false")}\ntop_k: {topK}");
 
     [Test]
     public void SettingsThatMeetTheBudgetKeepEveryLayerInInt8()
     {
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec(tuneCalibration: true));
+        PipelineResult result = workspace.Run(Spec(tuneQuantization: true));
 
         JsonObject report = ReadReport(workspace);
         JsonNode evaluation = report["evaluation"]!;
@@ -67,7 +68,7 @@ public sealed class QuantizationTuningTests
     {
         using var workspace = new EvaluationWorkspace();
 
-        PipelineResult result = workspace.Run(Spec(tuneCalibration: false));
+        PipelineResult result = workspace.Run(Spec(tuneQuantization: false));
 
         JsonObject report = ReadReport(workspace);
         Assert.Multiple(() =>
@@ -85,11 +86,11 @@ public sealed class QuantizationTuningTests
         using var workspace = new EvaluationWorkspace();
         string cache = Path.Combine(workspace.Root, "cache");
 
-        PipelineResult first = workspace.Run(Spec(tuneCalibration: true), cacheDirectories: cache);
+        PipelineResult first = workspace.Run(Spec(tuneQuantization: true), cacheDirectories: cache);
         byte[] firstModel = File.ReadAllBytes(Path.Combine(workspace.Output, "digits.onnx"));
         JsonNode firstEvaluation = ReadReport(workspace)["evaluation"]!;
         // top_k is part of the output cache key, not of the tuning decisions' key: the second build evaluates again.
-        PipelineResult second = workspace.Run(Spec(tuneCalibration: true, topK: 3), cacheDirectories: cache);
+        PipelineResult second = workspace.Run(Spec(tuneQuantization: true, topK: 3), cacheDirectories: cache);
 
         JsonNode secondEvaluation = ReadReport(workspace)["evaluation"]!;
         Assert.Multiple(() =>
