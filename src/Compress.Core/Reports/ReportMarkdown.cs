@@ -57,7 +57,10 @@ public static class ReportMarkdown
         {
             // A detector's budget is its mask IoU: the column shows only when the steps measured it.
             bool maskIou = tuning.EnumerateArray().Any(s => s.GetProperty("metric").TryGetProperty("mask_iou", out JsonElement m) && m.ValueKind == JsonValueKind.Number);
-            md.Append(CultureInfo.InvariantCulture, $"## Tuning\n\n| step | {words.Kept} | accuracy drop | agreement |{(maskIou ? " mask IoU |" : string.Empty)} relative error | budget | outcome |\n|---:|---|---:|---:|{(maskIou ? "---:|" : string.Empty)}---:|---|---|\n");
+            // Settings steps (tune_quantization) keep no layer: their column names the settings they tried instead.
+            bool settingsSteps = tuning.EnumerateArray().Any(s => s.TryGetProperty("quantization", out JsonElement q) && q.ValueKind == JsonValueKind.String);
+            string keptHeader = settingsSteps ? words.Kept + " / settings tried" : words.Kept;
+            md.Append(CultureInfo.InvariantCulture, $"## Tuning\n\n| step | {keptHeader} | accuracy drop | agreement |{(maskIou ? " mask IoU |" : string.Empty)} relative error | budget | outcome |\n|---:|---|---:|---:|{(maskIou ? "---:|" : string.Empty)}---:|---|---|\n");
             foreach (JsonElement step in tuning.EnumerateArray())
             {
                 string excluded = string.Join(", ", step.GetProperty("excluded").EnumerateArray().Select(e => $"`{e.GetString()}`"));

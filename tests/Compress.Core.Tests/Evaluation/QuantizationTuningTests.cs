@@ -56,6 +56,7 @@ public sealed class QuantizationTuningTests
             Assert.That(written.Graph.Initializer.Count(t => t.DataType == (int)TensorProto.Types.DataType.Int8 && t.Dims.Count == 2), Is.EqualTo(3), "all three Gemm weights are int8");
             Assert.That(markdown, Does.Contain($"Quantization settings chosen by tuning for the static quantize passes: **{chosen["quantization"]!.GetValue<string>()}**."));
             Assert.That(markdown, Does.Contain($"| settings: {chosen["quantization"]!.GetValue<string>()} |"));
+            Assert.That(markdown, Does.Contain("| step | kept in float / settings tried |"));
             Assert.That(TuningDecisionCacheTests.SchemaErrors(report), Is.Empty, "the report validates against docs/report-schema.json");
         });
 
