@@ -63,21 +63,19 @@ public static class AccuracyTuner
         QuantizationChoice? settings = null;
         if (tuneQuantization && QuantizationChoices.Written(passes) is { } written)
         {
-            (settings, IReadOnlyList<PassSpec>? chosenPasses, best) = SearchQuantization(original, passes, written, reference, budget, untuned, runs, steps, progress);
-            if (settings is not null && chosenPasses is not null && best is { } chosen)
+            if (SearchQuantization(original, passes, written, reference, budget, untuned, runs, steps, progress) is { } chosen)
             {
                 // The layers are measured against, and held back on top of, the chosen settings (the same spec
                 // objects as in its step, so the calibration memo does not calibrate them again).
-                passes = chosenPasses;
-                untuned = chosen.Result;
+                (settings, passes, best, untuned) = (chosen.Choice, chosen.Passes, chosen.Run, chosen.Run.Result);
                 if (AccuracyBudget.Check(budget, untuned).Count == 0)
                 {
                     return new TuningOutcome
                     {
                         Succeeded = true,
-                        Model = chosen.Model,
-                        PassReports = chosen.Reports,
-                        Result = chosen.Result,
+                        Model = chosen.Run.Model,
+                        PassReports = chosen.Run.Reports,
+                        Result = chosen.Run.Result,
                         Excluded = [],
                         Steps = steps,
                         Sensitivities = [],
@@ -202,9 +200,10 @@ public static class AccuracyTuner
     /// <summary>
     /// Runs the passes once per alternative setting with no layer held back, adding a step each, group by group: the
     /// other weight granularity is tried only when no calibration with the written one meets the budget. The alternative
-    /// closest to the budget (on a tie, with the smaller relative error) is chosen if it beats the written settings.
+    /// closest to the budget (on a tie, with the smaller relative error) is chosen if it beats the written settings; null
+    /// when none does.
     /// </summary>
-    private static (QuantizationChoice? Choice, IReadOnlyList<PassSpec>? Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? Run) SearchQuantization(
+    private static (QuantizationChoice Choice, IReadOnlyList<PassSpec> Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result) Run)? SearchQuantization(
         ModelProto original,
         IReadOnlyList<PassSpec> passes,
         QuantizationChoice written,
@@ -220,12 +219,10 @@ public static class AccuracyTuner
         double bestShortfall = AccuracyBudget.Shortfall(budget, untuned);
         double bestError = untuned.After.RelativeError;
         int chosenStep = -1;
-        QuantizationChoice? choice = null;
-        IReadOnlyList<PassSpec>? chosenPasses = null;
-        (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result)? chosenRun = null;
+        (QuantizationChoice Choice, IReadOnlyList<PassSpec> Passes, (ModelProto Model, IReadOnlyList<PassReport> Reports, EvaluationResult Result) Run)? chosen = null;
         foreach (IReadOnlyList<QuantizationChoice> group in groups)
         {
-            if (chosenRun is { } sofar && AccuracyBudget.Check(budget, sofar.Result).Count == 0)
+            if (chosen is { } sofar && AccuracyBudget.Check(budget, sofar.Run.Result).Count == 0)
             {
                 break;
             }
@@ -241,7 +238,7 @@ public static class AccuracyTuner
                 steps.Add(new TuningStep(steps.Count + 1, [], run.Result.After, run.Result.AccuracyDrop, passed, Kept: false, Quantization: candidate.ToString()));
                 if (shortfall < bestShortfall || (shortfall == bestShortfall && error < bestError))
                 {
-                    (bestShortfall, bestError, chosenStep, choice, chosenPasses, chosenRun) = (shortfall, error, steps.Count - 1, candidate, alternative, run);
+                    (bestShortfall, bestError, chosenStep, chosen) = (shortfall, error, steps.Count - 1, (candidate, alternative, run));
                 }
             }
         }
@@ -252,7 +249,7 @@ public static class AccuracyTuner
             steps[chosenStep] = steps[chosenStep] with { Kept = true };
         }
 
-        return (choice, chosenPasses, chosenRun);
+        return chosen;
     }
 
     /// <summary>

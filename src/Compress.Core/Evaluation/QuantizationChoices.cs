@@ -18,7 +18,7 @@ public static class QuantizationChoices
     public static QuantizationChoice? Written(IReadOnlyList<PassSpec> passes)
     {
         ArgumentNullException.ThrowIfNull(passes);
-        return passes.OfType<QuantizePassSpec>().FirstOrDefault(IsCalibrated) is { Calibration: { } calibration } pass
+        return passes.OfType<QuantizePassSpec>().FirstOrDefault(p => p.IsCalibratedStatic()) is { Calibration: { } calibration } pass
             ? new QuantizationChoice(calibration.Method, calibration.SymmetricRange, pass.PerChannel)
             : null;
     }
@@ -41,7 +41,7 @@ public static class QuantizationChoices
     {
         ArgumentNullException.ThrowIfNull(passes);
         ArgumentNullException.ThrowIfNull(choice);
-        return [.. passes.Select(pass => pass is QuantizePassSpec quantize && IsCalibrated(quantize) ? Apply(quantize, choice) : pass)];
+        return [.. passes.Select(pass => pass is QuantizePassSpec quantize && quantize.IsCalibratedStatic() ? Apply(quantize, choice) : pass)];
     }
 
     private static QuantizePassSpec Apply(QuantizePassSpec pass, QuantizationChoice choice)
@@ -49,6 +49,4 @@ public static class QuantizationChoices
         CalibrationSpec calibration = SpecCopy.With(SpecCopy.With(pass.Calibration!, nameof(CalibrationSpec.Method), choice.Method), nameof(CalibrationSpec.SymmetricRange), choice.Symmetric);
         return SpecCopy.With(SpecCopy.With(pass, nameof(QuantizePassSpec.Calibration), calibration), nameof(QuantizePassSpec.PerChannel), choice.PerChannel);
     }
-
-    private static bool IsCalibrated(QuantizePassSpec pass) => pass.Mode == QuantizationMode.Static && pass.Calibration is not null;
 }

@@ -46,10 +46,11 @@ public static class StaticQuantization
         }
 
         var report = new PassReport(PassName);
-        HashSet<string> unreadBefore = OrphanedConstants.Find(new ModelGraph(model));
+        var before = new ModelGraph(model);
+        HashSet<string> unreadBefore = OrphanedConstants.Find(before);
         bool perChannelAllowed = true;
         bool int8MaxPool = true;
-        long opset = new ModelGraph(model).OpsetVersion(ModelGraph.DefaultDomain);
+        long opset = before.OpsetVersion(ModelGraph.DefaultDomain);
         if (opset < RequiredOpset)
         {
             OpsetUpgradeResult upgrade = OpsetUpgrade.Upgrade(model, RequiredOpset);

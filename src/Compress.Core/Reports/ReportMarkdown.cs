@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Compress.Core.Evaluation;
 
 namespace Compress.Core.Reports;
 
@@ -153,9 +154,11 @@ public static class ReportMarkdown
             md.Append(CultureInfo.InvariantCulture, $"{status} Compressed variants evaluated: {Long(evaluation, "evaluations")}.\n\n");
         }
 
-        if (evaluation.TryGetProperty("tuned_quantization", out JsonElement settings))
+        bool tunedSettings = evaluation.TryGetProperty("tuned_quantization", out JsonElement settings);
+        if (tunedSettings)
         {
-            string chosen = $"{Text(settings, "method")}, {(settings.GetProperty("symmetric").GetBoolean() ? "symmetric" : "asymmetric")}, {(settings.GetProperty("per_channel").GetBoolean() ? "per-channel" : "per-tensor")}";
+            // Worded as the tuning steps word it (QuantizationChoice.ToString).
+            QuantizationChoice chosen = settings.Deserialize<QuantizationChoice>(ReportJson.Options)!;
             md.Append(CultureInfo.InvariantCulture, $"Quantization settings chosen by tuning for the static quantize passes: **{chosen}**.\n\n");
         }
 
@@ -164,7 +167,7 @@ public static class ReportMarkdown
         {
             md.Append(CultureInfo.InvariantCulture, $"Layers {words.Kept}: {string.Join(", ", kept.Select(k => $"`{k}`"))}.\n\n");
         }
-        else if (!evaluation.TryGetProperty("tuned_quantization", out _))
+        else if (!tunedSettings)
         {
             md.Append('\n');
         }

@@ -67,6 +67,9 @@ public sealed class QuantizePassSpec : PassSpec
     /// <summary>Static only (required there): the sample data and how ranges are calibrated; null for other modes.</summary>
     public CalibrationSpec? Calibration { get; init; }
 
+    /// <summary>Whether this is a static pass with calibration data: the passes whose settings tuning may change.</summary>
+    public bool IsCalibratedStatic() => Mode == QuantizationMode.Static && Calibration is not null;
+
     /// <summary>Static: symmetric activation ranges (ORT <c>ActivationSymmetric</c>).</summary>
     public bool ActivationSymmetric { get; init; }
 

@@ -142,7 +142,7 @@ internal sealed partial class SpecValidator
         string? output = ReadOutput(Find(SpecKeys.Output), name, Find(SpecKeys.Name));
         List<PassSpec> passes = ReadPasses(Find(SpecKeys.Passes));
         EvaluateSpec? evaluate = Find(EvaluateKeys.Evaluate) is { } evaluateEntry ? EvaluateOptionsReader.Read(reader, specDirectory, evaluateEntry) : null;
-        if (evaluate is { TuneQuantization: true } && !passes.OfType<QuantizePassSpec>().Any(p => p.Mode == QuantizationMode.Static && p.Calibration is not null)
+        if (evaluate is { TuneQuantization: true } && !passes.OfType<QuantizePassSpec>().Any(p => p.IsCalibratedStatic())
             && Find(EvaluateKeys.Evaluate)!.Value is YamlMappingNode evaluateMapping
             && evaluateMapping.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == EvaluateKeys.TuneQuantization) is { } tuneKey)
         {
