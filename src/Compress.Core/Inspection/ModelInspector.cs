@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 
@@ -33,7 +34,7 @@ public static class ModelInspector
             byType[type] = (count + 1, e + elements, b + ValueBytes(tensor, elements));
             if (IsFloat(tensor) && !TensorData.IsExternal(tensor) && elements > 0)
             {
-                long z = TensorData.ReadFloats(tensor).LongCount(v => v == 0f);
+                long z = CountZeros(tensor);
                 floatElements += elements;
                 zeros += z;
                 sparsity.Add(new TensorSparsity(tensor.Name, scope.Path, elements, z, z / (double)elements));
@@ -63,6 +64,22 @@ public static class ModelInspector
                     .Take(LargestTensorCount).ToList()),
         };
     }
+
+    /// <summary>
+    /// Elements of every constant tensor (<see cref="ModelInspection.ParameterCount"/>) without the rest of the
+    /// inspection, whose zero counts read every weight: the pipeline needs only this number.
+    /// </summary>
+    public static long CountParameters(ModelProto model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return ConstantTensors(new ModelGraph(model)).Sum(c => TensorData.ElementCount(c.Tensor));
+    }
+
+    /// <summary>Zero elements of a float tensor; raw float32 data is counted in place (no copy), vectorised.</summary>
+    private static long CountZeros(TensorProto tensor) =>
+        tensor.HasRawData && (TensorProto.Types.DataType)tensor.DataType == TensorProto.Types.DataType.Float
+            ? MemoryMarshal.Cast<byte, float>(tensor.RawData.Span).Count(0f)
+            : TensorData.ReadFloats(tensor).LongCount(v => v == 0f);
 
     /// <summary>Every initializer and Constant-node value of every graph, in graph order.</summary>
     internal static IEnumerable<(GraphScope Scope, TensorProto Tensor)> ConstantTensors(ModelGraph graph)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Compress.Core.Diagnostics;
 using Compress.Core.Onnx.Proto;
 using Google.Protobuf;
@@ -53,9 +54,15 @@ public static class SparseInitializerStorage
                     continue;
                 }
 
-                SparseTensorProto sparse = ToSparse(dense, int64Indices: !ReferenceEquals(graph, model.Graph));
-                int sparseSize = FieldSize(sparse.CalculateSize());
-                int denseSize = FieldSize(dense.CalculateSize());
+                bool int64Indices = !ReferenceEquals(graph, model.Graph);
+                if (!CanShrink(dense, int64Indices))
+                {
+                    continue;
+                }
+
+                SparseTensorProto sparse = ToSparse(dense, int64Indices);
+                long sparseSize = FieldSize(sparse.CalculateSize());
+                long denseSize = FieldSize(dense.CalculateSize());
                 if (sparseSize >= denseSize)
                 {
                     continue;
@@ -163,7 +170,27 @@ public static class SparseInitializerStorage
     }
 
     /// <summary>Bytes a message takes as a field of its graph: one tag byte (fields 5 and 15), the length, the message.</summary>
-    private static int FieldSize(int messageSize) => 1 + CodedOutputStream.ComputeLengthSize(messageSize) + messageSize;
+    private static long FieldSize(int messageSize) => 1L + CodedOutputStream.ComputeLengthSize(messageSize) + messageSize;
+
+    /// <summary>
+    /// False when the sparse form cannot be smaller even with the narrowest positions: decided from a count of the
+    /// non-zero elements, before building it. A mostly dense 1 GB weight would otherwise be copied into values and
+    /// positions larger than protobuf's 2 GB message limit, whose 32-bit size then overflows.
+    /// </summary>
+    private static bool CanShrink(TensorProto dense, bool int64Indices)
+    {
+        int size = TensorData.ElementSize(TensorData.TypeOf(dense));
+        ReadOnlySpan<byte> bytes = dense.HasRawData ? dense.RawData.Span : TensorElementBytes.Read(dense);
+        long elements = bytes.Length / size;
+        long nonZero = elements - size switch
+        {
+            1 => bytes.Count((byte)0),
+            2 => MemoryMarshal.Cast<byte, ushort>(bytes).Count((ushort)0),
+            4 => MemoryMarshal.Cast<byte, uint>(bytes).Count(0u),
+            _ => MemoryMarshal.Cast<byte, ulong>(bytes).Count(0ul),
+        };
+        return nonZero * (size + (int64Indices ? 8 : 1)) < bytes.Length;
+    }
 
     private static TensorProto Indices(List<long> positions, long largest)
     {

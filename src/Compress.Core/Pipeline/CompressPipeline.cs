@@ -89,7 +89,8 @@ public sealed class CompressPipeline(IPipelineLog log)
         string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
         string reportPath = Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath));
 
-        long sourceBytes = new FileInfo(model.SourcePath).Length;
+        // Like output_bytes, the source's size counts its external data files: the weights of a model over 2 GB live there.
+        long sourceBytes = new FileInfo(model.SourcePath).Length + ModelInputFiles.ExternalDataFiles(model.SourcePath).Sum(f => new FileInfo(f).Length);
         ModelProto proto = OnnxModelFile.Load(model.SourcePath);
 
         // Passes read graph.initializer only: a source that stores weights sparse gets them back dense.
@@ -101,7 +102,7 @@ public sealed class CompressPipeline(IPipelineLog log)
             Output = outputPath,
             SourceBytes = sourceBytes,
             SourceSha256 = Sha256Of(model.SourcePath),
-            Parameters = ModelInspector.Inspect(proto, sourceBytes).ParameterCount,
+            Parameters = ModelInspector.CountParameters(proto),
             ToolVersion = ToolVersion,
             Cache = cacheInfo,
         };
