@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
-using Google.Protobuf;
 
 namespace Compress.Core.Calibration;
 
@@ -20,7 +19,7 @@ public sealed class CalibrationMemo
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(calibrate);
-        var key = (spec, Convert.ToHexStringLower(SHA256.HashData(model.ToByteArray())));
+        var key = (spec, ModelContentHash.Sha256(model));
         if (!results.TryGetValue(key, out CalibrationResult? result))
         {
             result = calibrate();

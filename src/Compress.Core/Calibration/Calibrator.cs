@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using Compress.Core.Diagnostics;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -48,7 +47,8 @@ public static class Calibrator
         CalibrationPlan plan = CalibrationPlan.Build(graph, inputs, data.InputNames, options.TensorNames);
         ExposeAsOutputs(copy, plan);
 
-        using InferenceSession session = CreateSession(copy, options);
+        using OrtModelSession opened = CreateSession(copy, options);
+        InferenceSession session = opened.Session;
         var uncalibrated = new List<UncalibratedTensor>(plan.Uncalibrated.Concat(neverRan));
         List<string> calibratedOutputs = SelectFloatOutputs(session, plan, uncalibrated);
         var outputNames = calibratedOutputs.Concat(plan.Branches.Where(b => !b.ConditionIsGraphInput).Select(b => b.Condition)).Distinct(StringComparer.Ordinal).ToList();
@@ -135,7 +135,7 @@ public static class Calibrator
         }
     }
 
-    internal static InferenceSession CreateSession(ModelProto copy, CalibrationOptions options)
+    internal static OrtModelSession CreateSession(ModelProto copy, CalibrationOptions options)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -145,7 +145,7 @@ public static class Calibrator
         };
         try
         {
-            return new InferenceSession(copy.ToByteArray(), sessionOptions);
+            return OrtModelSession.Open(copy, sessionOptions);
         }
         catch (OnnxRuntimeException e)
         {

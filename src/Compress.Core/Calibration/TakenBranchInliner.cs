@@ -1,4 +1,5 @@
 using Compress.Core.Diagnostics;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Microsoft.ML.OnnxRuntime;
 
@@ -18,7 +19,7 @@ internal static class TakenBranchInliner
     private const int MaxRounds = 8;
 
     /// <summary>Inlines taken branches of <paramref name="copy"/> in place and returns the tensors of branches that never ran.</summary>
-    public static List<UncalibratedTensor> Inline(ModelProto copy, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, InferenceSession> createSession)
+    public static List<UncalibratedTensor> Inline(ModelProto copy, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, OrtModelSession> createSession)
     {
         var neverRan = new List<UncalibratedTensor>();
         for (int round = 0; round < MaxRounds; round++)
@@ -69,7 +70,7 @@ internal static class TakenBranchInliner
 
     /// <summary>Runs the data once with every If condition exposed as an output and lets each watch see the values it took.</summary>
     private static void ObserveConditions(
-        ModelProto copy, List<BranchWatch> watches, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, InferenceSession> createSession)
+        ModelProto copy, List<BranchWatch> watches, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, OrtModelSession> createSession)
     {
         List<string> conditions = [.. watches.Where(w => !w.ConditionIsGraphInput).Select(w => w.Condition).Distinct(StringComparer.Ordinal)];
         ModelProto probe = copy.Clone();
@@ -79,7 +80,7 @@ internal static class TakenBranchInliner
             probe.Graph.Output.Add(new ValueInfoProto { Name = condition });
         }
 
-        using InferenceSession? session = conditions.Count > 0 ? createSession(probe) : null;
+        using OrtModelSession? session = conditions.Count > 0 ? createSession(probe) : null;
         using var runOptions = new RunOptions();
         foreach (CalibrationBatch batch in data.ReadBatches(options.BatchSize))
         {
@@ -98,7 +99,7 @@ internal static class TakenBranchInliner
                 IDisposableReadOnlyCollection<OrtValue> results;
                 try
                 {
-                    results = session.Run(runOptions, batch.InputNames, batch.Values, conditions);
+                    results = session.Session.Run(runOptions, batch.InputNames, batch.Values, conditions);
                 }
                 catch (OnnxRuntimeException e)
                 {

@@ -1,6 +1,6 @@
 using Compress.Core.Calibration;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Compress.Core.Evaluation;
@@ -26,8 +26,9 @@ public static class ActivationSqnr
         }
 
         using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-        using var reference = new InferenceSession(Exposed(original, producers.Keys), options);
-        using var candidate = new InferenceSession(Exposed(compressed, producers.Keys), options);
+        using OrtModelSession referenceSession = OrtModelSession.Open(Exposed(original, producers.Keys), options);
+        using OrtModelSession candidateSession = OrtModelSession.Open(Exposed(compressed, producers.Keys), options);
+        InferenceSession reference = referenceSession.Session, candidate = candidateSession.Session;
         string[] names = [.. producers.Keys.Where(n => IsFloat(reference, n) && IsFloat(candidate, n))];
         var signal = new double[names.Length];
         var noise = new double[names.Length];
@@ -90,7 +91,7 @@ public static class ActivationSqnr
         return common;
     }
 
-    private static byte[] Exposed(ModelProto model, IEnumerable<string> names)
+    private static ModelProto Exposed(ModelProto model, IEnumerable<string> names)
     {
         ModelProto copy = model.Clone();
         var existing = new HashSet<string>(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
@@ -99,7 +100,7 @@ public static class ActivationSqnr
             copy.Graph.Output.Add(new ValueInfoProto { Name = name });
         }
 
-        return copy.ToByteArray();
+        return copy;
     }
 
     private static bool IsFloat(InferenceSession session, string name) =>

@@ -1,7 +1,7 @@
 using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -32,18 +32,19 @@ public static class ModelOutputCollector
             IntraOpNumThreads = 1,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        InferenceSession session;
+        OrtModelSession opened;
         try
         {
-            session = new InferenceSession(model.ToByteArray(), options);
+            opened = OrtModelSession.Open(model, options);
         }
         catch (OnnxRuntimeException e)
         {
             throw new CompressException(DiagnosticCodes.ModelInvalid, $"Evaluation: ONNX Runtime cannot load the model: {e.Message}", inner: e);
         }
 
-        using (session)
+        using (opened)
         {
+            InferenceSession session = opened.Session;
             if (!session.OutputMetadata.ContainsKey(output))
             {
                 throw new CompressException(DiagnosticCodes.EvaluationDataInvalid, $"The compressed model has no output '{output}'.");

@@ -1,7 +1,7 @@
 using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Compress.Core.Passes;
@@ -12,7 +12,7 @@ namespace Compress.Core.Passes;
 /// </summary>
 internal sealed class ReconstructionCapture : IDisposable
 {
-    private readonly InferenceSession? _session;
+    private readonly OrtModelSession? _session;
     private readonly string _tensor;
     private readonly bool _isInput;
 
@@ -40,7 +40,7 @@ internal sealed class ReconstructionCapture : IDisposable
         };
         try
         {
-            _session = new InferenceSession(copy.ToByteArray(), options);
+            _session = OrtModelSession.Open(copy, options);
         }
         catch (OnnxRuntimeException e)
         {
@@ -61,7 +61,7 @@ internal sealed class ReconstructionCapture : IDisposable
         try
         {
             using var runOptions = new RunOptions();
-            using IDisposableReadOnlyCollection<OrtValue> outputs = _session!.Run(runOptions, batch.InputNames, batch.Values, [_tensor]);
+            using IDisposableReadOnlyCollection<OrtValue> outputs = _session!.Session.Run(runOptions, batch.InputNames, batch.Values, [_tensor]);
             shape = outputs[0].GetTensorTypeAndShape().Shape;
             return outputs[0].GetTensorDataAsSpan<float>().ToArray();
         }

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Compress.Core.Calibration;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 
 namespace Compress.Core.Passes;
 
@@ -27,7 +26,7 @@ public sealed class StructuredPruningCurveMemo
     /// <summary>The curve of <see cref="StructuredPruningSelection.Curve"/>, measured only the first time.</summary>
     internal StructuredPruningCurve? Curve(ModelProto original, string layer, IReadOnlyList<MagnitudePruningWeight> sinks, int channels, int keep, CalibrationDataSet data, ReconstructionOptions options, out string? reason)
     {
-        string model = hashes.GetValue(original, m => Convert.ToHexStringLower(SHA256.HashData(m.ToByteArray())));
+        string model = hashes.GetValue(original, ModelContentHash.Sha256);
         string key = string.Join(
             '\n',
             model,

@@ -1,7 +1,7 @@
 using Compress.Core.Calibration;
 using Compress.Core.Diagnostics;
+using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
-using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Compress.Core.Passes;
@@ -30,10 +30,10 @@ internal static class StructuredPruningPositions
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
         try
         {
-            using var session = new InferenceSession(copy.ToByteArray(), options);
+            using OrtModelSession session = OrtModelSession.Open(copy, options);
             using CalibrationBatch batch = data.ReadBatches(1).First();
             using var run = new RunOptions();
-            using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(run, batch.InputNames, batch.Values, names);
+            using IDisposableReadOnlyCollection<OrtValue> outputs = session.Session.Run(run, batch.InputNames, batch.Values, names);
             for (int i = 0; i < names.Length; i++)
             {
                 shapes[names[i]] = outputs[i].GetTensorTypeAndShape().Shape;
