@@ -77,7 +77,7 @@ public class PruneSpecTests
         Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
         Assert.That(loaded.Spec!.Models[0].Pack, Is.EqualTo(PackFormat.Brotli));
 
-        PipelineResult result = new CompressPipeline(new NullLog()).Run(loaded.Spec, folder.File("out"));
+        PipelineResult result = new CompressPipeline(new SilentPipelineLog()).Run(loaded.Spec, folder.File("out"));
 
         Assert.That(result.Diagnostics, Is.Empty, () => string.Join('\n', result.Diagnostics));
         ModelReport report = result.Models.Single();
@@ -161,16 +161,5 @@ public class PruneSpecTests
         Assert.That(report.Notes, Has.One.StartsWith("global allocation: "));
         Assert.That(report.Notes[^1], Does.Contain("global"));
         Assert.That(before - PruningMaterial.Parameters(model), Is.EqualTo(report.Count("parameters_removed")).And.GreaterThan(0));
-    }
-
-    private sealed class NullLog : IPipelineLog
-    {
-        public void Info(string message)
-        {
-        }
-
-        public void Report(Diagnostic diagnostic)
-        {
-        }
     }
 }

@@ -1,12 +1,10 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using Compress.Core.Diagnostics;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Pipeline;
 using Compress.Core.Spec;
 using Compress.Core.Tests.Onnx;
-using Compress.Runtime.Data;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
@@ -53,7 +51,7 @@ public class SparseStorageOverTwoGigabytesTests
         SpecLoadResult loaded = SpecLoader.Load(folder.File("compress.yaml"));
         Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
 
-        PipelineResult result = new CompressPipeline(new SilentLog()).Run(loaded.Spec!, folder.File("out"));
+        PipelineResult result = new CompressPipeline(new SilentPipelineLog()).Run(loaded.Spec!, folder.File("out"));
 
         Assert.That(result.Diagnostics, Is.Empty, () => string.Join('\n', result.Diagnostics));
         ModelReport report = result.Models.Single();
@@ -201,16 +199,5 @@ public class SparseStorageOverTwoGigabytesTests
         using var input = OrtValue.CreateTensorValueFromMemory(x, [1, Features]);
         using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(new RunOptions(), ["x"], [input], ["y"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
-    private sealed class SilentLog : IPipelineLog
-    {
-        public void Info(string message)
-        {
-        }
-
-        public void Report(Diagnostic diagnostic)
-        {
-        }
     }
 }

@@ -49,7 +49,7 @@ public class SparseStorageSpecTests
         Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
         Assert.That(loaded.Spec!.Models.Select(m => m.Storage), Is.EqualTo(new[] { InitializerStorage.Dense, InitializerStorage.Sparse }));
 
-        PipelineResult result = new CompressPipeline(new SilentLog()).Run(loaded.Spec, folder.File("out"));
+        PipelineResult result = new CompressPipeline(new SilentPipelineLog()).Run(loaded.Spec, folder.File("out"));
 
         Assert.That(result.Diagnostics, Is.Empty, () => string.Join('\n', result.Diagnostics));
         ModelReport dense = result.Models.Single(r => r.Name == "dense");
@@ -101,7 +101,7 @@ public class SparseStorageSpecTests
         Assert.That(loaded.Diagnostics, Is.Empty, () => string.Join('\n', loaded.Diagnostics));
 
         // The pipeline saves with ExternalData = Auto; a 64 KiB limit stands in for protobuf's 2 GB.
-        var pipeline = new CompressPipeline(new SilentLog()) { Settings = new CompressPipelineSettings { ExternalDataSizeLimitBytes = 64 * 1024 } };
+        var pipeline = new CompressPipeline(new SilentPipelineLog()) { Settings = new CompressPipelineSettings { ExternalDataSizeLimitBytes = 64 * 1024 } };
         PipelineResult result = pipeline.Run(loaded.Spec!, folder.File("out"));
 
         Assert.That(result.Diagnostics, Is.Empty, () => string.Join('\n', result.Diagnostics));
@@ -122,7 +122,7 @@ public class SparseStorageSpecTests
 
         // The sparse, external output as the source of another build: read back, densified, saved in one file.
         File.WriteAllText(specPath, $"version: 1\nmodels:\n  - name: again\n    source: {sparse.Output}\n");
-        PipelineResult again = new CompressPipeline(new SilentLog()).Run(SpecLoader.Load(specPath).Spec!, folder.File("again"));
+        PipelineResult again = new CompressPipeline(new SilentPipelineLog()).Run(SpecLoader.Load(specPath).Spec!, folder.File("again"));
 
         Assert.That(again.Diagnostics, Is.Empty, () => string.Join('\n', again.Diagnostics));
         Assert.That(again.Inputs, Does.Contain(sparseData), "the source's data file is an input of the build");
@@ -151,7 +151,7 @@ public class SparseStorageSpecTests
         Directory.CreateDirectory(folder.File("out"));
         File.WriteAllBytes(output + ".data", new byte[4096]); // as an earlier run over the limit would have left it
 
-        PipelineResult result = new CompressPipeline(new SilentLog()).Run(spec, folder.File("out"));
+        PipelineResult result = new CompressPipeline(new SilentPipelineLog()).Run(spec, folder.File("out"));
 
         Assert.That(result.Diagnostics, Is.Empty, () => string.Join('\n', result.Diagnostics));
         Assert.That(File.Exists(output + ".data"), Is.False, "the new model does not refer to it");
@@ -183,7 +183,7 @@ public class SparseStorageSpecTests
         string specPath = folder.File("compress.yaml");
         File.WriteAllText(specPath, "version: 1\nmodels:\n  - name: m\n    source: models/m.onnx\n    storage: sparse\n");
 
-        PipelineResult result = new CompressPipeline(new SilentLog()).Run(SpecLoader.Load(specPath).Spec!, folder.File("out"));
+        PipelineResult result = new CompressPipeline(new SilentPipelineLog()).Run(SpecLoader.Load(specPath).Spec!, folder.File("out"));
 
         Diagnostic error = result.Diagnostics.Single();
         Assert.That(error.Code, Is.EqualTo(DiagnosticCodes.ExternalDataLocationInvalid));
@@ -201,16 +201,5 @@ public class SparseStorageSpecTests
         float[] data = MemoryMarshal.Cast<byte, float>(x.SampleBytes(0, samples)).ToArray();
         using CompressedModel model = CompressedModel.Load(modelPath);
         return model.Run(data, [samples, .. x.Shape.Skip(1)]).AsSpan<float>().ToArray();
-    }
-
-    private sealed class SilentLog : IPipelineLog
-    {
-        public void Info(string message)
-        {
-        }
-
-        public void Report(Diagnostic diagnostic)
-        {
-        }
     }
 }
