@@ -2,6 +2,7 @@ using System.CommandLine;
 using Compress.Core.Inspection;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
+using Compress.Core.Pipeline;
 
 namespace Compress.Cli;
 
@@ -23,7 +24,8 @@ internal static class InspectCommand
 
         // Weights stored sparse (storage: sparse) are parameters like any other.
         SparseInitializerStorage.Densify(proto);
-        ModelInspection inspection = ModelInspector.Inspect(proto, model.Length);
+        long externalData = ModelInputFiles.ExternalDataFiles(model.FullName).Sum(f => new FileInfo(f).Length);
+        ModelInspection inspection = ModelInspector.Inspect(proto, model.Length, externalData);
         Console.Out.WriteLine(json ? inspection.ToJson() : inspection.ToText());
         return ExitCodes.Success;
     }

@@ -47,6 +47,27 @@ public class InspectCommandTests
     }
 
     [Test]
+    public void ModelWithExternalDataReportsTheDataFileSizeBesideTheModelFile()
+    {
+        using var workspace = new Workspace();
+        string model = Path.Combine(workspace.Root, "external.onnx");
+        Compress.Core.Onnx.OnnxModelFile.Save(
+            Compress.Core.Onnx.OnnxModelFile.Load(TestPaths.SharedModel("digits-mlp")),
+            model,
+            new Compress.Core.Onnx.OnnxSaveOptions { ExternalData = Compress.Core.Onnx.ExternalDataMode.Always });
+        long dataBytes = new FileInfo(model + ".data").Length;
+
+        CliResult json = CliProcess.Run("inspect", model, "--json");
+        CliResult text = CliProcess.Run("inspect", model);
+
+        Assert.That(json.ExitCode, Is.Zero, json.ToString());
+        using JsonDocument document = JsonDocument.Parse(json.StandardOutput);
+        Assert.That(document.RootElement.GetProperty("file_bytes").GetInt64(), Is.EqualTo(new FileInfo(model).Length));
+        Assert.That(document.RootElement.GetProperty("external_data_bytes").GetInt64(), Is.EqualTo(dataBytes).And.GreaterThan(200_000), "the weights");
+        Assert.That(text.StandardOutput, Does.Contain($"+ {dataBytes:N0} bytes of external data"));
+    }
+
+    [Test]
     public void MissingModelIsACodedErrorNotAStackTrace()
     {
         CliResult result = CliProcess.Run("inspect", "/nonexistent/model.onnx");

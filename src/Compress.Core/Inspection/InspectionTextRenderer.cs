@@ -10,7 +10,15 @@ internal static class InspectionTextRenderer
     {
         var sb = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
-        sb.AppendLine(c, $"file size      {m.FileBytes:N0} bytes");
+        if (m.ExternalDataBytes > 0)
+        {
+            sb.AppendLine(c, $"file size      {m.FileBytes:N0} bytes + {m.ExternalDataBytes:N0} bytes of external data");
+        }
+        else
+        {
+            sb.AppendLine(c, $"file size      {m.FileBytes:N0} bytes");
+        }
+
         sb.AppendLine(c, $"ir version     {m.IrVersion}");
         sb.AppendLine(c, $"producer       {(m.Producer.Length > 0 ? m.Producer : "-")}");
         sb.AppendLine(c, $"opsets         {string.Join(", ", m.OpsetImports.Select(o => $"{(o.Domain.Length == 0 ? "ai.onnx" : o.Domain)} {o.Version}"))}");

@@ -59,6 +59,10 @@ public sealed class ModelInspection
     [JsonPropertyOrder(11)]
     public required SparsitySummary Sparsity { get; init; }
 
+    /// <summary>Bytes of the external data files the model refers to (0 when its weights are all inside the file).</summary>
+    [JsonPropertyOrder(12)]
+    public long ExternalDataBytes { get; init; }
+
     /// <summary>The inspection as indented JSON with snake_case keys in a fixed order.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, ReportJson.Options);
 

@@ -10,8 +10,11 @@ public static class ModelInspector
     /// <summary>How many of the largest float constants get a per-tensor sparsity line.</summary>
     public const int LargestTensorCount = 10;
 
-    /// <summary>Summarises <paramref name="model"/>; <paramref name="fileBytes"/> is the size of the file it came from.</summary>
-    public static ModelInspection Inspect(ModelProto model, long fileBytes)
+    /// <summary>
+    /// Summarises <paramref name="model"/>; <paramref name="fileBytes"/> is the size of the file it came from and
+    /// <paramref name="externalDataBytes"/> the size of the external data files it refers to.
+    /// </summary>
+    public static ModelInspection Inspect(ModelProto model, long fileBytes, long externalDataBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         var graph = new ModelGraph(model);
@@ -46,6 +49,7 @@ public static class ModelInspector
         return new ModelInspection
         {
             FileBytes = fileBytes,
+            ExternalDataBytes = externalDataBytes,
             IrVersion = model.IrVersion,
             Producer = $"{model.ProducerName} {model.ProducerVersion}".Trim(),
             OpsetImports = model.OpsetImport.Select(o => new OpsetImport(o.Domain, o.Version)).ToList(),

@@ -126,7 +126,7 @@ public class ModelInspectorTests
         Assert.That(root.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[]
         {
             "file_bytes", "ir_version", "producer", "opset_imports", "inputs", "outputs", "graph_count", "node_count",
-            "op_histogram", "parameter_count", "constants", "sparsity",
+            "op_histogram", "parameter_count", "constants", "sparsity", "external_data_bytes",
         }));
         Assert.That(root.GetProperty("file_bytes").GetInt64(), Is.EqualTo(829_049));
         Assert.That(root.GetProperty("parameter_count").GetInt64(), Is.EqualTo(inspection.ParameterCount));
