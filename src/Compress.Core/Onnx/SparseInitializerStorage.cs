@@ -173,34 +173,43 @@ public static class SparseInitializerStorage
     private static long FieldSize(int messageSize) => 1L + CodedOutputStream.ComputeLengthSize(messageSize) + messageSize;
 
     /// <summary>
-    /// False when the sparse form cannot be smaller even with the narrowest positions: decided from a count of the
-    /// non-zero elements, before building it. A mostly dense 1 GB weight would otherwise be copied into values and
-    /// positions larger than protobuf's 2 GB message limit, whose 32-bit size then overflows.
+    /// False when the sparse form's values and positions would take at least the dense bytes: decided from the count
+    /// of non-zero elements and the last one's position (which sets the positions' width), before building anything.
+    /// A mostly dense 1 GB weight would otherwise be copied into a sparse form over protobuf's 2 GB limit, whose
+    /// 32-bit size then overflows and compares as smaller.
     /// </summary>
     private static bool CanShrink(TensorProto dense, bool int64Indices)
     {
         int size = TensorData.ElementSize(TensorData.TypeOf(dense));
         ReadOnlySpan<byte> bytes = dense.HasRawData ? dense.RawData.Span : TensorElementBytes.Read(dense);
-        long elements = bytes.Length / size;
-        long nonZero = elements - size switch
+        (long zeros, long last) = size switch
         {
-            1 => bytes.Count((byte)0),
-            2 => MemoryMarshal.Cast<byte, ushort>(bytes).Count((ushort)0),
-            4 => MemoryMarshal.Cast<byte, uint>(bytes).Count(0u),
-            _ => MemoryMarshal.Cast<byte, ulong>(bytes).Count(0ul),
+            1 => (bytes.Count((byte)0), bytes.LastIndexOfAnyExcept((byte)0)),
+            2 => ZerosAndLastNonZero(MemoryMarshal.Cast<byte, ushort>(bytes)),
+            4 => ZerosAndLastNonZero(MemoryMarshal.Cast<byte, uint>(bytes)),
+            _ => ZerosAndLastNonZero(MemoryMarshal.Cast<byte, ulong>(bytes)),
         };
-        return nonZero * (size + (int64Indices ? 8 : 1)) < bytes.Length;
+        long nonZero = (bytes.Length / size) - zeros;
+        int width = int64Indices ? 8 : IndexType(Math.Max(last, 0)).Width;
+        return nonZero * (size + width) < bytes.Length;
     }
+
+    private static (long Zeros, long Last) ZerosAndLastNonZero<T>(ReadOnlySpan<T> elements)
+        where T : unmanaged, IEquatable<T> =>
+        (elements.Count(default(T)), elements.LastIndexOfAnyExcept(default(T)));
+
+    /// <summary>The narrowest position type that holds <paramref name="largest"/>, as ONNX Runtime's own sparsifier writes them.</summary>
+    private static (TensorProto.Types.DataType Type, int Width) IndexType(long largest) => largest switch
+    {
+        <= sbyte.MaxValue => (TensorProto.Types.DataType.Int8, 1),
+        <= short.MaxValue => (TensorProto.Types.DataType.Int16, 2),
+        <= int.MaxValue => (TensorProto.Types.DataType.Int32, 4),
+        _ => (TensorProto.Types.DataType.Int64, 8),
+    };
 
     private static TensorProto Indices(List<long> positions, long largest)
     {
-        (TensorProto.Types.DataType type, int width) = largest switch
-        {
-            <= sbyte.MaxValue => (TensorProto.Types.DataType.Int8, 1),
-            <= short.MaxValue => (TensorProto.Types.DataType.Int16, 2),
-            <= int.MaxValue => (TensorProto.Types.DataType.Int32, 4),
-            _ => (TensorProto.Types.DataType.Int64, 8),
-        };
+        (TensorProto.Types.DataType type, int width) = IndexType(largest);
         var bytes = new byte[positions.Count * width];
         for (int i = 0; i < positions.Count; i++)
         {
