@@ -13,16 +13,18 @@ namespace Compress.Core.Tests.Pruning;
 /// <summary>
 /// A model really over protobuf's 2 GB limit, through the pipeline as a build runs it: no lowered limit. The source
 /// (two 1.1 GB MatMul weights and a 4 MB Gemm weight) lives in external data; the spec prunes the Gemm weight to
-/// 90 % zeros, asks for <c>storage: sparse</c> and evaluates the result against the source on one sample. The output must keep the big weights byte for byte, store the
-/// Gemm weight as a sparse initializer whose values and positions sit in the data file too, and run in ONNX Runtime;
-/// the evaluation must run both models, which no longer fit in one protobuf message for ONNX Runtime either.
+/// 90 % zeros, asks for <c>storage: sparse</c> and evaluates the result against the source on one sample. The output
+/// must keep the big weights byte for byte, store the Gemm weight as a sparse initializer whose values and positions
+/// sit in the data file too, and run in ONNX Runtime; the evaluation must run both models, which do not fit in one
+/// protobuf message for ONNX Runtime either.
 /// </summary>
 /// <remarks>
-/// About 7 GB of memory, 9 GB of temporary disk and 75 s, most of it the kernel mapping fresh pages while 2.2 GB
-/// models are written and read (source, output, and the evaluation's two sessions). Worth it: the 64-bit size paths it guards (protobuf's own sizes are 32-bit) are otherwise
-/// only reached with lowered limits, and this test found three bugs they hid: dense 1 GB weights were "stored sparse"
-/// through an overflowed size, <c>source_bytes</c> left out the source's data file, and evaluation failed with an
-/// internal error because it handed ONNX Runtime the model as one protobuf message (see <c>OrtModelSession</c>).
+/// About 7 GB of memory, 7 GB of temporary disk and 75 s, most of it the kernel mapping fresh pages while 2.2 GB models
+/// are written and read (source, output, the evaluation's sessions). Worth it: the 64-bit size paths it guards
+/// (protobuf's own sizes are 32-bit) are otherwise only reached with lowered limits, and this test found three bugs
+/// they hid: dense 1 GB weights were "stored sparse" through an overflowed size, <c>source_bytes</c> left out the
+/// source's data file, and evaluation failed with an internal error because it handed ONNX Runtime the model as one
+/// protobuf message (see <c>OrtModelSession</c>).
 /// </remarks>
 [NonParallelizable]
 public class SparseStorageOverTwoGigabytesTests
