@@ -20,12 +20,13 @@ internal static class InspectCommand
 
     private static int Inspect(FileInfo model, bool json)
     {
-        ModelProto proto = OnnxModelFile.Load(model.FullName);
+        ModelProto proto = OnnxModelFile.Load(model.FullName, new OnnxLoadOptions { LoadExternalData = false });
+        long storedBytes = ModelInputFiles.StoredBytes(proto, model.FullName);
+        OnnxModelFile.LoadExternalData(proto, model.FullName);
 
         // Weights stored sparse (storage: sparse) are parameters like any other.
         SparseInitializerStorage.Densify(proto);
-        long externalData = ModelInputFiles.ExternalDataFiles(model.FullName).Sum(f => new FileInfo(f).Length);
-        ModelInspection inspection = ModelInspector.Inspect(proto, model.Length, externalData);
+        ModelInspection inspection = ModelInspector.Inspect(proto, model.Length, storedBytes - model.Length);
         Console.Out.WriteLine(json ? inspection.ToJson() : inspection.ToText());
         return ExitCodes.Success;
     }

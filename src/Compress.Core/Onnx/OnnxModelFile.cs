@@ -48,10 +48,22 @@ public static class OnnxModelFile
         ModelProto model = Parse(bytes, path);
         if (options.LoadExternalData)
         {
-            ExternalDataReader.LoadAll(model, Path.GetDirectoryName(full), path);
+            LoadExternalData(model, path);
         }
 
         return model;
+    }
+
+    /// <summary>
+    /// Reads the external data of a model loaded from <paramref name="path"/> with
+    /// <see cref="OnnxLoadOptions.LoadExternalData"/> off, as <see cref="Load(string, OnnxLoadOptions?)"/> would have.
+    /// </summary>
+    /// <exception cref="CompressException">CMP1003/CMP1004 bad external data.</exception>
+    public static void LoadExternalData(ModelProto model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ExternalDataReader.LoadAll(model, Path.GetDirectoryName(Path.GetFullPath(path)), path);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Compress.Core.Onnx.Proto;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Compress.Core.Onnx;
@@ -34,7 +35,8 @@ internal sealed class OrtModelSession : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (OnnxModelFile.Fits(model, sizeLimitBytes))
         {
-            return new OrtModelSession(new InferenceSession(OnnxModelFile.ToBytes(model), options), null);
+            // Fits was just checked: serialize directly (OnnxModelFile.ToBytes would walk the tensors again).
+            return new OrtModelSession(new InferenceSession(model.ToByteArray(), options), null);
         }
 
         string folder = Directory.CreateTempSubdirectory("compress-ort-").FullName;

@@ -89,9 +89,10 @@ public sealed class CompressPipeline(IPipelineLog log)
         string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
         string reportPath = Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath));
 
-        // Like output_bytes, the source's size counts its external data files: the weights of a model over 2 GB live there.
-        long sourceBytes = new FileInfo(model.SourcePath).Length + ModelInputFiles.ExternalDataFiles(model.SourcePath).Sum(f => new FileInfo(f).Length);
-        ModelProto proto = OnnxModelFile.Load(model.SourcePath);
+        // Read once: the external data references give source_bytes (like output_bytes, it counts the data files), then the data.
+        ModelProto proto = OnnxModelFile.Load(model.SourcePath, new OnnxLoadOptions { LoadExternalData = false });
+        long sourceBytes = ModelInputFiles.StoredBytes(proto, model.SourcePath);
+        OnnxModelFile.LoadExternalData(proto, model.SourcePath);
 
         // Passes read graph.initializer only: a source that stores weights sparse gets them back dense.
         SparseInitializerStorage.Densify(proto);

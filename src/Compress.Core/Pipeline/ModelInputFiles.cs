@@ -86,9 +86,23 @@ public static class ModelInputFiles
             return [];
         }
 
+        return ExternalDataFiles(model, modelPath);
+    }
+
+    /// <summary>
+    /// The model file's size plus its external data files' (the weights of a model over 2 GB live there), for a model
+    /// read from <paramref name="modelPath"/> without its external data.
+    /// </summary>
+    public static long StoredBytes(ModelProto unloaded, string modelPath) =>
+        new FileInfo(modelPath).Length + ExternalDataFiles(unloaded, modelPath).Sum(f => new FileInfo(f).Length);
+
+    /// <summary>As <see cref="ExternalDataFiles(string)"/>, for a model already read from <paramref name="modelPath"/> without its external data.</summary>
+    public static IReadOnlyList<string> ExternalDataFiles(ModelProto unloaded, string modelPath)
+    {
+        ArgumentNullException.ThrowIfNull(unloaded);
         string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         var files = new List<string>();
-        foreach (OnnxTensorSite site in OnnxModelWalker.Tensors(model))
+        foreach (OnnxTensorSite site in OnnxModelWalker.Tensors(unloaded))
         {
             if (!TensorData.IsExternal(site.Tensor))
             {

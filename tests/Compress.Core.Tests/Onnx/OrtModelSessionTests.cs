@@ -62,10 +62,7 @@ public class OrtModelSessionTests
     private static float[] Run(InferenceSession session)
     {
         float[] input = Enumerable.Range(0, 2 * 64).Select(i => (i % 17) / 16f).ToArray();
-        using var value = OrtValue.CreateTensorValueFromMemory(input, [2, 64]);
-        using var run = new RunOptions();
-        string name = session.InputMetadata.Keys.Single();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(run, [name], [value], session.OutputNames);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        var inputs = new Dictionary<string, (float[] Data, long[] Shape)> { [session.InputMetadata.Keys.Single()] = (input, [2, 64]) };
+        return OrtRunner.Run(session, inputs, session.OutputNames[0]);
     }
 }

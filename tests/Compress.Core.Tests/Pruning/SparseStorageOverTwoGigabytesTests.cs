@@ -42,7 +42,7 @@ public class SparseStorageOverTwoGigabytesTests
         string sourcePath = folder.File("big.onnx");
         OnnxModelFile.Save(source, sourcePath);
         Assert.That(folder.FileList(), Is.EqualTo("big.onnx,big.onnx.data"), "the source itself needs external data");
-        float[] x = Values(Features, seed: 7, scale: 1f);
+        float[] x = Passes.TinyModels.RandomValues(Features, seed: 7);
         Calibration.NpyTestFiles.WriteFloats(folder.File("x.npy"), [1, Features], x);
         float[] sourceHead = MemoryMarshal.Cast<byte, float>(source.Graph.Initializer.Single(t => t.Name == "w_head").RawData.Span).ToArray();
         File.WriteAllText(
@@ -135,14 +135,10 @@ public class SparseStorageOverTwoGigabytesTests
         return tensor;
     }
 
-    /// <summary>Uniform in [-scale, scale) from a 32-bit xorshift: deterministic and fast enough for 280 M values.</summary>
-    private static float[] Values(int count, uint seed, float scale)
-    {
-        var values = new float[count];
-        Fill(values, seed, scale);
-        return values;
-    }
-
+    /// <summary>
+    /// Uniform in [-scale, scale) from a 32-bit xorshift, written in place: deterministic, fast enough for 280 M values,
+    /// and no float[] to copy into the tensor's bytes (TinyModels.RandomValues would need one).
+    /// </summary>
     private static void Fill(Span<float> values, uint seed, float scale)
     {
         uint state = 2463534242u ^ (seed * 0x9E3779B9u);
