@@ -1,4 +1,5 @@
 using System.Globalization;
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -154,6 +155,7 @@ internal static class DynamicQuantizationConv
         float[] columnsAreChannels = RowMajor.Transpose<float>(w, outputChannels, perChannelSize);
         bool asymmetric = options.WeightType == QuantType.QUInt8 && !options.PerChannel;
         QuantizedMatrix q = QuantizedMatrix.Quantize(columnsAreChannels, perChannelSize, outputChannels, asymmetric ? QuantType.QUInt8 : QuantType.QInt8, options.PerChannel, options.ReduceRange);
+        float[] dequantized = q.Dequantized();
         if (!asymmetric)
         {
             q = q.ToOffsetUInt8();
@@ -169,6 +171,7 @@ internal static class DynamicQuantizationConv
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));
         run.Cache(key, names);
+        run.Report.AddQuantizedWeight(names.Weight, WeightSqnr.Of(weight.Name, columnsAreChannels, dequantized));
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

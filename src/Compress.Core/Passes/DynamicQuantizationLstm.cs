@@ -1,3 +1,4 @@
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -107,6 +108,9 @@ internal static class DynamicQuantizationLstm
         bool perChannel = run.Options.PerChannel;
         var data = new byte[w.Length];
         var scales = new List<float>();
+        // The gate-major copies of every direction and their dequantized values, for the weight's SQNR.
+        float[] gateMajor = new float[w.Length];
+        float[] restored = new float[w.Length];
         for (int d = 0; d < directions; d++)
         {
             // [4H, K] → [K, 4H]: QuantizedMatrix scales per column, the gate channel.
@@ -121,6 +125,8 @@ internal static class DynamicQuantizationLstm
 
             QuantizedMatrix q = QuantizedMatrix.Quantize(transposed, inner, gates, QuantType.QInt8, perChannel, run.Options.ReduceRange);
             q.Data.CopyTo(data, d * gates * inner);
+            transposed.CopyTo(gateMajor, d * gates * inner);
+            q.Dequantized().CopyTo(restored, d * gates * inner);
             scales.AddRange(q.Scales);
         }
 
@@ -133,6 +139,7 @@ internal static class DynamicQuantizationLstm
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));
         run.Cache(key, names);
+        run.Report.AddQuantizedWeight(names.Weight, WeightSqnr.Of(weight.Name, gateMajor, restored));
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Compress.Core.Evaluation;
 using Compress.Core.Reports;
 
 namespace Compress.Core.Passes;
@@ -13,6 +14,7 @@ public sealed class PassReport
     private readonly List<SkippedNode> _skipped = [];
     private readonly List<string> _notes = [];
     private readonly List<KeyValuePair<string, long>> _counts = [];
+    private readonly List<(string IntegerTensor, WeightQuantizationError Error)> _quantizedWeights = [];
 
     /// <summary>Creates an empty report for the pass called <paramref name="pass"/>.</summary>
     public PassReport(string pass) => Pass = pass;
@@ -68,6 +70,15 @@ public sealed class PassReport
 
         _counts[index] = new KeyValuePair<string, long>(name, _counts[index].Value + amount);
     }
+
+    /// <summary>
+    /// Weights this pass quantized, each with the name of the integer initializer that holds it; not serialised:
+    /// the pipeline reports those whose initializer is still in the final model (<see cref="WeightSqnr.Collect"/>).
+    /// </summary>
+    internal IReadOnlyList<(string IntegerTensor, WeightQuantizationError Error)> QuantizedWeights => _quantizedWeights;
+
+    /// <summary>Records how well the integer tensor <paramref name="integerTensor"/> represents the float weight it replaces.</summary>
+    internal void AddQuantizedWeight(string integerTensor, WeightQuantizationError error) => _quantizedWeights.Add((integerTensor, error));
 
     /// <summary>Records a skipped node.</summary>
     public void AddSkipped(SkippedNode node) => _skipped.Add(node);

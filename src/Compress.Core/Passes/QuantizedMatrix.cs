@@ -69,6 +69,20 @@ internal sealed class QuantizedMatrix
         return new QuantizedMatrix(rows, columns, type, data, scales, zeroPoints);
     }
 
+    /// <summary>Every element dequantized, row-major [rows, columns].</summary>
+    public float[] Dequantized()
+    {
+        var values = new float[Data.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            int g = Scales.Length == 1 ? 0 : i % Columns;
+            int q = Type == QuantType.QInt8 ? (sbyte)Data[i] : Data[i];
+            values[i] = (q - ZeroPoints[g]) * Scales[g];
+        }
+
+        return values;
+    }
+
     /// <summary>
     /// The same symmetric int8 values stored as uint8 with every zero point 128 (q + 128): equal
     /// dequantized values, one scalar zero point even with per-column scales, for kernels that only

@@ -132,7 +132,7 @@ public sealed class CompressPipeline(IPipelineLog log)
                 });
             }
 
-            report.WeightSqnr = WeightSqnr.Measure(original, proto);
+            report.WeightSqnr = WeightSqnr.Collect(report.Passes, proto);
             report.ActivationSqnr = MeasureActivations(model, original, proto);
         }
 

@@ -71,6 +71,18 @@ internal sealed class QuantizedWeight
         return new QuantizedWeight(dims, axis, type, data, parameters.Select(p => p.Scale).ToArray(), parameters.Select(p => p.ZeroPoint).ToArray());
     }
 
+    /// <summary>Every element dequantized, in the tensor's order.</summary>
+    public float[] Dequantized()
+    {
+        var values = new float[ElementCount];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = Dequantize(i);
+        }
+
+        return values;
+    }
+
     /// <summary>The dequantized value of element <paramref name="index"/> (for checks).</summary>
     public float Dequantize(int index)
     {

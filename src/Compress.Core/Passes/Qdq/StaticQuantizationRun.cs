@@ -1,5 +1,6 @@
-using Compress.Core.Calibration;
 using System.Globalization;
+using Compress.Core.Calibration;
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -23,7 +24,8 @@ internal sealed class StaticQuantizationRun(
     private int _perTensorDepthwise;
     // Calibrated ranges plus those of tensors this run creates (zero-padded Conv inputs).
     private readonly Dictionary<string, TensorRange> _ranges = new(ranges, StringComparer.Ordinal);
-    private readonly Dictionary<string, (string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (QdqNames.Unit Names, string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+    private readonly QdqNames _names = new(graph);
     private readonly Dictionary<(GraphScope Scope, string Key), string> _weightDequantized = [];
     private readonly List<ConstantTensor> _replacedConstants = [];
 
@@ -613,9 +615,10 @@ internal sealed class StaticQuantizationRun(
     private void EmitQdq(GraphScope scope, string name, TensorPlan plan, HashSet<NodeProto> floatReaders)
     {
         QuantParameters p = plan.Parameters!.Value;
-        string scaleName = graph.UniqueName(name + "_scale");
-        string zeroPointName = graph.UniqueName(name + "_zero_point");
-        string quantized = graph.UniqueName(name + "_quantized");
+        QdqNames.Unit names = _names.Next();
+        string scaleName = names.Scale();
+        string zeroPointName = names.ZeroPoint();
+        string quantized = names.Quantized();
         NodeProto? producer = scope.Producer(name);
         NodeProto q;
         NodeProto dq;
@@ -623,7 +626,7 @@ internal sealed class StaticQuantizationRun(
         {
             // Rename the producer's output so every reader (and a graph output) keeps the name T
             // and sees the dequantized value: no consumer needs rewiring, subgraph readers included.
-            string prequant = graph.UniqueName(name + "_prequant");
+            string prequant = names.Float();
             for (int i = 0; i < producer.Output.Count; i++)
             {
                 if (producer.Output[i] == name)
@@ -632,8 +635,8 @@ internal sealed class StaticQuantizationRun(
                 }
             }
 
-            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [prequant, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
-            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [name], QdqDomain(p.Type));
+            q = graph.CreateNode("QuantizeLinear", names.QuantizeNode(), [prequant, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
+            dq = graph.CreateNode("DequantizeLinear", names.DequantizeNode(), [quantized, scaleName, zeroPointName], [name], QdqDomain(p.Type));
             graph.InsertAfter(scope, producer, [q, dq]);
             foreach (NodeProto reader in floatReaders)
             {
@@ -642,10 +645,10 @@ internal sealed class StaticQuantizationRun(
         }
         else
         {
-            string dequantized = graph.UniqueName(name + "_dequantized");
+            string dequantized = names.Dequantized();
             IReadOnlyList<GraphNode> uses = graph.FindUses(scope, name);
-            q = graph.CreateNode("QuantizeLinear", graph.UniqueName(name + "_QuantizeLinear"), [name, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
-            dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(name + "_DequantizeLinear"), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
+            q = graph.CreateNode("QuantizeLinear", names.QuantizeNode(), [name, scaleName, zeroPointName], [quantized], QdqDomain(p.Type));
+            dq = graph.CreateNode("DequantizeLinear", names.DequantizeNode(), [quantized, scaleName, zeroPointName], [dequantized], QdqDomain(p.Type));
             foreach (GraphNode use in uses.Where(u => !floatReaders.Contains(u.Node)))
             {
                 RenameInput(use.Node, name, dequantized);
@@ -727,12 +730,15 @@ internal sealed class StaticQuantizationRun(
         if (!_weights.TryGetValue(key, out var entry))
         {
             TensorProto value = constant.Value!;
-            QuantizedWeight w = QuantizedWeight.Quantize(TensorData.ReadFloats(value), value.Dims.ToArray(), axis, type, symmetric, reduceRange);
-            entry = (graph.UniqueName(constant.Name + "_quantized"), graph.UniqueName(constant.Name + "_scale"), graph.UniqueName(constant.Name + "_zero_point"), w);
+            float[] floats = TensorData.ReadFloats(value);
+            QuantizedWeight w = QuantizedWeight.Quantize(floats, value.Dims.ToArray(), axis, type, symmetric, reduceRange);
+            QdqNames.Unit names = _names.Next();
+            entry = (names, names.Quantized(), names.Scale(), names.ZeroPoint(), w);
             graph.AddConstant(constant.Owner, w.WeightTensor(entry.Quantized));
             graph.AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
             graph.AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
             _weights[key] = entry;
+            report.AddQuantizedWeight(entry.Quantized, WeightSqnr.Of(constant.Name, floats, w.Dequantized()));
             Remember(constant);
             report.WeightsQuantized++;
             report.ParametersQuantized += w.ElementCount;
@@ -740,8 +746,8 @@ internal sealed class StaticQuantizationRun(
 
         if (!_weightDequantized.TryGetValue((scope, key), out string? dequantized))
         {
-            dequantized = graph.UniqueName(constant.Name + "_dequantized");
-            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(constant.Name + "_DequantizeLinear"), [entry.Quantized, entry.Scale, entry.ZeroPoint], [dequantized], QdqDomain(entry.Weight.Type));
+            dequantized = entry.Names.Dequantized();
+            NodeProto dq = graph.CreateNode("DequantizeLinear", entry.Names.DequantizeNode(), [entry.Quantized, entry.Scale, entry.ZeroPoint], [dequantized], QdqDomain(entry.Weight.Type));
             if (entry.Weight.Axis is { } a)
             {
                 dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = a });
@@ -802,18 +808,19 @@ internal sealed class StaticQuantizationRun(
             q[i] = (int)Math.Clamp(v, int.MinValue, int.MaxValue);
         }
 
-        string stem = bias.Name;
-        string quantized = graph.UniqueName(stem + "_quantized");
-        string scaleName = graph.UniqueName(stem + "_scale");
+        QdqNames.Unit names = _names.Next();
+        string quantized = names.Quantized();
+        string scaleName = names.Scale();
         long[] scaleDims = channels == 1 ? [] : [channels];
         graph.AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
+        report.AddQuantizedWeight(quantized, WeightSqnr.Of(bias.Name, b, q.Select((v, i) => (float)(v * (double)scales[channels == 1 ? 0 : i])).ToArray()));
         graph.AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
-        string dequantized = graph.UniqueName(stem + "_dequantized");
+        string dequantized = names.Dequantized();
 
         // No zero point input: 0 is DequantizeLinear's default, ORT fuses the bias without it, and a per-channel
         // int32 zero vector costs 4 bytes per output channel (≈ 1 % of a small MLP's int8 file).
         // Weights keep theirs: ORT 1.31 fuses QDQ Gemm/MatMul only when the weight DequantizeLinear has one.
-        NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(stem + "_DequantizeLinear"), [quantized, scaleName], [dequantized]);
+        NodeProto dq = graph.CreateNode("DequantizeLinear", names.DequantizeNode(), [quantized, scaleName], [dequantized]);
         if (channels != 1)
         {
             dq.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
