@@ -74,31 +74,31 @@ internal static class DynamicQuantizationConv
     {
         ModelGraph graph = run.Graph;
         string output = node.Output[0];
-        string stem = node.Name.Length > 0 ? node.Name : output;
-        string xq = graph.UniqueName(stem + "_input_quantized");
-        string xScale = graph.UniqueName(stem + "_input_scale");
-        string xZeroPoint = graph.UniqueName(stem + "_input_zero_point");
-        string integerOut = graph.UniqueName(stem + "_output_int32");
-        string castOut = graph.UniqueName(stem + "_output_float");
-        string scaleOut = graph.UniqueName(stem + "_output_scale");
-        string mulOut = biasName is null ? output : graph.UniqueName(stem + "_output_scaled");
+        QuantizationNames.Unit unit = run.Names.Next();
+        string xq = unit.Quantized();
+        string xScale = unit.Scale();
+        string xZeroPoint = unit.ZeroPoint();
+        string integerOut = unit.Name("i");
+        string castOut = unit.Float();
+        string scaleOut = unit.Name("m");
+        string mulOut = biasName is null ? output : unit.Name("y");
 
-        NodeProto convInteger = graph.CreateNode("ConvInteger", graph.UniqueName(stem + "_ConvInteger"), [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]);
+        NodeProto convInteger = graph.CreateNode("ConvInteger", DynamicQuantizationRun.ReplacedNodeName(node), [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]);
         convInteger.Attribute.AddRange(node.Attribute.Select(a => a.Clone()));
-        NodeProto cast = graph.CreateNode("Cast", graph.UniqueName(stem + "_Cast"), [integerOut], [castOut]);
+        NodeProto cast = graph.CreateNode("Cast", unit.Name("C"), [integerOut], [castOut]);
         cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
         var nodes = new List<NodeProto>
         {
-            graph.CreateNode("DynamicQuantizeLinear", graph.UniqueName(stem + "_DynamicQuantizeLinear"), [node.Input[0]], [xq, xScale, xZeroPoint]),
+            graph.CreateNode("DynamicQuantizeLinear", unit.QuantizeNode(), [node.Input[0]], [xq, xScale, xZeroPoint]),
             convInteger,
             cast,
-            graph.CreateNode("Mul", graph.UniqueName(stem + "_scales_Mul"), [xScale, w.Scale], [scaleOut]),
-            graph.CreateNode("Mul", graph.UniqueName(stem + "_output_Mul"), [castOut, scaleOut], [mulOut]),
+            graph.CreateNode("Mul", unit.Name("M"), [xScale, w.Scale], [scaleOut]),
+            graph.CreateNode("Mul", unit.Name("Y"), [castOut, scaleOut], [mulOut]),
         };
         if (biasName is not null)
         {
-            string bias = PrepareBias(run, scope, stem, biasName, rank, nodes);
-            nodes.Add(graph.CreateNode("Add", graph.UniqueName(stem + "_bias_Add"), [mulOut, bias], [output]));
+            string bias = PrepareBias(run, scope, unit, biasName, rank, nodes);
+            nodes.Add(graph.CreateNode("Add", unit.Name("B"), [mulOut, bias], [output]));
         }
 
         return nodes;
@@ -108,7 +108,7 @@ internal static class DynamicQuantizationConv
     /// The bias as [1,M,1,…] so that it broadcasts over [N,M,spatial…]: a constant is rewritten
     /// in that shape, a computed bias goes through a Reshape (inserted before the Add).
     /// </summary>
-    private static string PrepareBias(DynamicQuantizationRun run, GraphScope scope, string stem, string biasName, int rank, List<NodeProto> nodes)
+    private static string PrepareBias(DynamicQuantizationRun run, GraphScope scope, QuantizationNames.Unit unit, string biasName, int rank, List<NodeProto> nodes)
     {
         long[] shape = Enumerable.Repeat(1L, rank).ToArray();
         ConstantTensor? constant = scope.FindConstant(biasName);
@@ -122,7 +122,7 @@ internal static class DynamicQuantizationConv
             }
 
             shape[1] = value.Dims[0];
-            string name = run.Graph.UniqueName(biasName + "_reshaped");
+            string name = unit.Name("b");
             run.Graph.AddConstant(constant.Owner, TensorData.CreateFloat(name, shape, TensorData.ReadFloats(value)));
             run.Remember(constant);
             run.Cache(key, name);
@@ -130,10 +130,10 @@ internal static class DynamicQuantizationConv
         }
 
         shape[1] = -1;
-        string shapeName = run.Graph.UniqueName(stem + "_bias_shape");
+        string shapeName = unit.Name("bshape");
         run.Graph.AddConstant(scope, TensorData.CreateInt64(shapeName, [rank], shape));
-        string reshaped = run.Graph.UniqueName(stem + "_bias_reshaped");
-        nodes.Add(run.Graph.CreateNode("Reshape", run.Graph.UniqueName(stem + "_bias_Reshape"), [biasName, shapeName], [reshaped]));
+        string reshaped = unit.Name("b");
+        nodes.Add(run.Graph.CreateNode("Reshape", unit.Name("BR"), [biasName, shapeName], [reshaped]));
         return reshaped;
     }
 
@@ -163,10 +163,8 @@ internal static class DynamicQuantizationConv
 
         byte[] data = RowMajor.Transpose<byte>(q.Data, perChannelSize, outputChannels);
         long[] scaleDims = q.Scales.Length == 1 ? [] : [1, outputChannels, .. Enumerable.Repeat(1L, dims.Length - 2)];
-        var names = new ConvWeight(
-            run.Graph.UniqueName(weight.Name + "_quantized"),
-            run.Graph.UniqueName(weight.Name + "_scale"),
-            run.Graph.UniqueName(weight.Name + "_zero_point"));
+        QuantizationNames.Unit unit = run.Names.Next();
+        var names = new ConvWeight(unit.Quantized(), unit.Scale(), unit.ZeroPoint());
         run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.Weight, dims, data));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));

@@ -57,8 +57,7 @@ internal static class DynamicQuantizationLstm
         }
 
         inputs.AddRange([qw.Scale, qw.ZeroPoint, qr.Scale, qr.ZeroPoint]);
-        string stem = node.Name.Length > 0 ? node.Name : node.Output.First(o => o.Length > 0);
-        NodeProto quantized = run.Graph.CreateNode("DynamicQuantizeLSTM", run.Graph.UniqueName(stem + "_quant"), inputs, node.Output, ModelGraph.MicrosoftDomain);
+        NodeProto quantized = run.Graph.CreateNode("DynamicQuantizeLSTM", DynamicQuantizationRun.ReplacedNodeName(node), inputs, node.Output, ModelGraph.MicrosoftDomain);
         quantized.Attribute.AddRange(node.Attribute.Where(a => a.Name != "layout").Select(a => a.Clone()));
         run.Graph.ReplaceNode(scope, node, [quantized]);
         run.Report.NodesQuantized++;
@@ -131,10 +130,8 @@ internal static class DynamicQuantizationLstm
         }
 
         long[] parameterDims = perChannel ? [directions, gates] : [directions];
-        var names = new LstmWeight(
-            run.Graph.UniqueName(weight.Name + "_quantized"),
-            run.Graph.UniqueName(weight.Name + "_scale"),
-            run.Graph.UniqueName(weight.Name + "_zero_point"));
+        QuantizationNames.Unit unit = run.Names.Next();
+        var names = new LstmWeight(unit.Quantized(), unit.Scale(), unit.ZeroPoint());
         run.Graph.AddConstant(weight.Owner, TensorData.Create(names.Weight, [directions, inner, gates], TensorProto.Types.DataType.Int8, data));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));

@@ -19,6 +19,9 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
 
     public PassReport Report { get; } = report;
 
+    /// <summary>Names of the tensors and nodes this run adds.</summary>
+    public QuantizationNames Names { get; } = new(graph);
+
     /// <summary>A value quantized earlier in this run under <paramref name="key"/> (weights shared by several nodes are quantized once).</summary>
     public bool TryGetCached<T>(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
         where T : class
@@ -66,15 +69,11 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         }
 
         QuantizedMatrix q = QuantizedMatrix.Quantize(w, rows, columns, Options.WeightType, Options.PerChannel, Options.ReduceRange);
-        string baseName = weight.Name + (transB ? "_T" : string.Empty);
         // Symmetric int8 weights have zero points of 0, the default of MatMulInteger and DynamicQuantizeMatMul:
         // not writing them saves a byte per output column (≈ 1 % of a small MLP's file) and ORT still fuses.
         bool omitZeroPoint = q.ZeroPoints.All(z => z == 0);
-        var names = new DynamicQuantizedWeight(
-            Graph.UniqueName(baseName + "_quantized"),
-            Graph.UniqueName(baseName + "_scale"),
-            omitZeroPoint ? string.Empty : Graph.UniqueName(baseName + "_zero_point"),
-            columns);
+        QuantizationNames.Unit unit = Names.Next();
+        var names = new DynamicQuantizedWeight(unit.Quantized(), unit.Scale(), omitZeroPoint ? string.Empty : unit.ZeroPoint(), columns);
         Graph.AddConstant(weight.Owner, q.WeightTensor(names.Weight));
         Graph.AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
         if (!omitZeroPoint)
@@ -90,44 +89,47 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         return names;
     }
 
-    /// <summary>DynamicQuantizeLinear → MatMulInteger → Cast → Mul [→ Add], the quantize_dynamic pattern.</summary>
+    /// <summary>
+    /// DynamicQuantizeLinear → MatMulInteger → Cast → Mul [→ Add], the quantize_dynamic pattern. The MatMulInteger
+    /// takes the replaced node's name (what a profile shows); the others are named after their unit.
+    /// </summary>
     public List<NodeProto> EmitStandard(GraphScope scope, NodeProto node, DynamicQuantizedWeight w, string? biasName, float beta, long n)
     {
         string output = node.Output[0];
-        string stem = node.Name.Length > 0 ? node.Name : output;
-        string xq = Graph.UniqueName(stem + "_input_quantized");
-        string xScale = Graph.UniqueName(stem + "_input_scale");
-        string xZeroPoint = Graph.UniqueName(stem + "_input_zero_point");
-        string integerOut = Graph.UniqueName(stem + "_output_int32");
-        string castOut = Graph.UniqueName(stem + "_output_float");
-        string scaleOut = Graph.UniqueName(stem + "_output_scale");
-        (string? bias, List<NodeProto> biasPrep) = biasName is null ? (null, []) : PrepareBias(scope, stem, biasName, beta, n);
-        string mulOut = bias is null ? output : Graph.UniqueName(stem + "_output_scaled");
+        QuantizationNames.Unit unit = Names.Next();
+        string xq = unit.Quantized();
+        string xScale = unit.Scale();
+        string xZeroPoint = unit.ZeroPoint();
+        string integerOut = unit.Name("i");
+        string castOut = unit.Float();
+        string scaleOut = unit.Name("m");
+        (string? bias, List<NodeProto> biasPrep) = biasName is null ? (null, []) : PrepareBias(scope, unit, biasName, beta, n);
+        string mulOut = bias is null ? output : unit.Name("y");
 
         var nodes = new List<NodeProto>
         {
-            Graph.CreateNode("DynamicQuantizeLinear", Graph.UniqueName(stem + "_DynamicQuantizeLinear"), [node.Input[0]], [xq, xScale, xZeroPoint]),
-            Graph.CreateNode("MatMulInteger", Graph.UniqueName(stem + "_MatMulInteger"), w.ZeroPoint.Length == 0 ? [xq, w.Weight, xZeroPoint] : [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]),
-            Graph.CreateNode("Cast", Graph.UniqueName(stem + "_Cast"), [integerOut], [castOut]),
-            Graph.CreateNode("Mul", Graph.UniqueName(stem + "_scales_Mul"), [xScale, w.Scale], [scaleOut]),
-            Graph.CreateNode("Mul", Graph.UniqueName(stem + "_output_Mul"), [castOut, scaleOut], [mulOut]),
+            Graph.CreateNode("DynamicQuantizeLinear", unit.QuantizeNode(), [node.Input[0]], [xq, xScale, xZeroPoint]),
+            Graph.CreateNode("MatMulInteger", ReplacedNodeName(node), w.ZeroPoint.Length == 0 ? [xq, w.Weight, xZeroPoint] : [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]),
+            Graph.CreateNode("Cast", unit.Name("C"), [integerOut], [castOut]),
+            Graph.CreateNode("Mul", unit.Name("M"), [xScale, w.Scale], [scaleOut]),
+            Graph.CreateNode("Mul", unit.Name("Y"), [castOut, scaleOut], [mulOut]),
         };
         nodes[2].Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
         nodes.InsertRange(0, biasPrep);
         if (bias is not null)
         {
-            nodes.Add(Graph.CreateNode("Add", Graph.UniqueName(stem + "_bias_Add"), [mulOut, bias], [output]));
+            nodes.Add(Graph.CreateNode("Add", unit.Name("B"), [mulOut, bias], [output]));
         }
 
         return nodes;
     }
 
-    /// <summary>com.microsoft DynamicQuantizeMatMul(A, B, b_scale, b_zero_point, bias) [→ Add for non-1-D bias].</summary>
+    /// <summary>com.microsoft DynamicQuantizeMatMul(A, B, b_scale, b_zero_point, bias) [→ Add for non-1-D bias], named as the node it replaces.</summary>
     public List<NodeProto> EmitContrib(GraphScope scope, NodeProto node, DynamicQuantizedWeight w, string? biasName, float beta, long n)
     {
         string output = node.Output[0];
-        string stem = node.Name.Length > 0 ? node.Name : output;
-        (string? bias, List<NodeProto> nodes) = biasName is null ? (null, []) : PrepareBias(scope, stem, biasName, beta, n);
+        QuantizationNames.Unit unit = Names.Next();
+        (string? bias, List<NodeProto> nodes) = biasName is null ? (null, []) : PrepareBias(scope, unit, biasName, beta, n);
         bool biasIsVector = bias is not null && IsVectorOfLength(scope, bias, n);
         var inputs = new List<string> { node.Input[0], w.Weight, w.Scale, w.ZeroPoint };
         if (biasIsVector)
@@ -139,22 +141,28 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
             inputs.RemoveAt(3);
         }
 
-        string matMulOut = bias is null || biasIsVector ? output : Graph.UniqueName(stem + "_output_unbiased");
-        nodes.Add(Graph.CreateNode("DynamicQuantizeMatMul", Graph.UniqueName(stem + "_DynamicQuantizeMatMul"), inputs, [matMulOut], ModelGraph.MicrosoftDomain));
+        string matMulOut = bias is null || biasIsVector ? output : unit.Name("y");
+        nodes.Add(Graph.CreateNode("DynamicQuantizeMatMul", ReplacedNodeName(node), inputs, [matMulOut], ModelGraph.MicrosoftDomain));
         if (bias is not null && !biasIsVector)
         {
-            nodes.Add(Graph.CreateNode("Add", Graph.UniqueName(stem + "_bias_Add"), [matMulOut, bias], [output]));
+            nodes.Add(Graph.CreateNode("Add", unit.Name("B"), [matMulOut, bias], [output]));
         }
 
         return nodes;
     }
 
     /// <summary>
+    /// The name of the node that replaces <paramref name="node"/>: its own (the graph reserved it when it was read,
+    /// and the node leaves the graph), or its output's when it has none.
+    /// </summary>
+    public static string ReplacedNodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.First(o => o.Length > 0);
+
+    /// <summary>
     /// The tensor to add as Gemm bias (beta·C). A constant C broadcastable to [N] becomes a 1-D
     /// [N] constant (the shape ORT folds into DynamicQuantizeMatMul); other constants are scaled
     /// in place of shape; a computed C is used as is (beta = 1) or through a Mul by beta.
     /// </summary>
-    private (string Bias, List<NodeProto> Nodes) PrepareBias(GraphScope scope, string stem, string biasName, float beta, long n)
+    private (string Bias, List<NodeProto> Nodes) PrepareBias(GraphScope scope, QuantizationNames.Unit unit, string biasName, float beta, long n)
     {
         ConstantTensor? constant = scope.FindConstant(biasName);
         TensorProto? value = constant?.Value;
@@ -165,10 +173,10 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
                 return (biasName, []);
             }
 
-            string betaName = Graph.UniqueName(stem + "_beta");
+            string betaName = unit.Name("beta");
             Graph.AddConstant(scope, TensorData.CreateFloat(betaName, [], [beta]));
-            string scaled = Graph.UniqueName(stem + "_bias_scaled");
-            return (scaled, [Graph.CreateNode("Mul", Graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled])]);
+            string scaled = unit.Name("b");
+            return (scaled, [Graph.CreateNode("Mul", unit.Name("BM"), [biasName, betaName], [scaled])]);
         }
 
         bool isVector = value.Dims.Count == 1 && value.Dims[0] == n;
@@ -184,7 +192,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
             ? Enumerable.Range(0, (int)n).Select(i => beta * c[c.Length == 1 ? 0 : i]).ToArray()
             : c.Select(v => beta * v).ToArray();
         long[] dims = toVector ? [n] : value.Dims.ToArray();
-        string name = Graph.UniqueName(stem + "_bias");
+        string name = unit.Name("b");
         Graph.AddConstant(scope, TensorData.CreateFloat(name, dims, scaledValues));
         Remember(constant);
         return (name, []);

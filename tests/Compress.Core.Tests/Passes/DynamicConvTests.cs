@@ -147,8 +147,14 @@ public class DynamicConvTests
 
         Assert.That(report.NodesQuantized, Is.EqualTo(1));
         Assert.That(branch.Node.Select(n => n.OpType), Does.Contain("ConvInteger"));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.SupersetOf(new[] { "W_quantized", "W_scale", "W_zero_point", "B_reshaped" }));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Has.None.EqualTo("W"));
+        // The quantized weight, its zero point and the reshaped bias live in the outer graph, beside the float weight they replace.
+        NodeProto convInteger = branch.Node.Single(n => n.OpType == "ConvInteger");
+        var outer = model.Graph.Initializer.ToDictionary(t => t.Name);
+        Assert.That(outer[convInteger.Input[1]].DataType, Is.EqualTo((int)TensorProto.Types.DataType.Uint8));
+        Assert.That(outer[convInteger.Input[3]].DataType, Is.EqualTo((int)TensorProto.Types.DataType.Uint8));
+        Assert.That(outer[branch.Node.Single(n => n.OpType == "Add").Input[1]].Dims, Is.EqualTo(new long[] { 1, 8, 1, 1 }));
+        Assert.That(branch.Initializer, Is.Empty);
+        Assert.That(outer.Keys, Has.None.EqualTo("W"));
     }
 
     private static float[] RunConv(ModelProto model, float[] x, long[] shape) =>

@@ -13,6 +13,7 @@ public class DynamicQuantizationTests
 {
     private const int Rows = 5;
     private static readonly string[] IntegerKernels = ["DynamicQuantizeMatMul", "MatMulIntegerToFloat", "MatMulInteger"];
+    private static readonly TensorProto.Types.DataType[] Int8WeightAndScale = [TensorProto.Types.DataType.Int8, TensorProto.Types.DataType.Float];
 
     private static float[] Input => TinyModels.RandomValues(Rows * TinyModels.K, 42, 3f);
 
@@ -198,7 +199,10 @@ public class DynamicQuantizationTests
 
         Assert.That(report.NodesQuantized, Is.EqualTo(2));
         Assert.That(report.WeightsQuantized, Is.EqualTo(1));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_quantized", "W_scale" }));
+        // One int8 weight and its scale (no zero point: symmetric), read by both MatMulIntegers.
+        Assert.That(model.Graph.Initializer.Select(t => (TensorProto.Types.DataType)t.DataType), Is.EquivalentTo(Int8WeightAndScale));
+        TensorProto weight = model.Graph.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Int8);
+        Assert.That(model.Graph.Node.Where(n => n.OpType == "MatMulInteger").Select(n => n.Input[1]), Is.EqualTo(new[] { weight.Name, weight.Name }));
         float[] actual = OrtRunner.Run(model, "X", Input, [Rows, TinyModels.K]);
         // Two chained 8-bit products: a relative L2 error of a few percent at most (measured ~0.5 %).
         Assert.That(RelativeL2(actual, expected), Is.LessThan(0.03));
@@ -236,8 +240,10 @@ public class DynamicQuantizationTests
         GraphProto elseBranch = model.Graph.Node[0].Attribute.Single(a => a.Name == "else_branch").G;
         Assert.That(thenBranch.Node.Select(n => n.OpType), Does.Contain("MatMulInteger").And.No.Contain("MatMul"));
         Assert.That(elseBranch.Node.Select(n => n.OpType), Does.Contain("MatMulInteger").And.No.Contain("MatMul"));
-        Assert.That(model.Graph.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_outer_quantized", "W_outer_scale" }), "outer weight quantized where it lives");
-        Assert.That(elseBranch.Initializer.Select(t => t.Name), Is.EquivalentTo(new[] { "W_local_quantized", "W_local_scale" }));
+        Assert.That(model.Graph.Initializer.Select(t => (TensorProto.Types.DataType)t.DataType), Is.EquivalentTo(Int8WeightAndScale), "outer weight quantized where it lives");
+        Assert.That(elseBranch.Initializer.Select(t => (TensorProto.Types.DataType)t.DataType), Is.EquivalentTo(Int8WeightAndScale));
+        Assert.That(thenBranch.Node.Single(n => n.OpType == "MatMulInteger").Input[1], Is.EqualTo(model.Graph.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Int8).Name));
+        Assert.That(elseBranch.Node.Single(n => n.OpType == "MatMulInteger").Input[1], Is.EqualTo(elseBranch.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Int8).Name));
         Assert.That(RelativeL2(RunIf(model, x, true), thenExpected), Is.LessThan(0.02));
         Assert.That(RelativeL2(RunIf(model, x, false), elseExpected), Is.LessThan(0.02));
     }

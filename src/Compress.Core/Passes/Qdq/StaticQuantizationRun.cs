@@ -24,8 +24,8 @@ internal sealed class StaticQuantizationRun(
     private int _perTensorDepthwise;
     // Calibrated ranges plus those of tensors this run creates (zero-padded Conv inputs).
     private readonly Dictionary<string, TensorRange> _ranges = new(ranges, StringComparer.Ordinal);
-    private readonly Dictionary<string, (QdqNames.Unit Names, string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
-    private readonly QdqNames _names = new(graph);
+    private readonly Dictionary<string, (QuantizationNames.Unit Names, string Quantized, string Scale, string ZeroPoint, QuantizedWeight Weight)> _weights = new(StringComparer.Ordinal);
+    private readonly QuantizationNames _names = new(graph);
     private readonly Dictionary<(GraphScope Scope, string Key), string> _weightDequantized = [];
     private readonly List<ConstantTensor> _replacedConstants = [];
 
@@ -615,7 +615,7 @@ internal sealed class StaticQuantizationRun(
     private void EmitQdq(GraphScope scope, string name, TensorPlan plan, HashSet<NodeProto> floatReaders)
     {
         QuantParameters p = plan.Parameters!.Value;
-        QdqNames.Unit names = _names.Next();
+        QuantizationNames.Unit names = _names.Next();
         string scaleName = names.Scale();
         string zeroPointName = names.ZeroPoint();
         string quantized = names.Quantized();
@@ -732,7 +732,7 @@ internal sealed class StaticQuantizationRun(
             TensorProto value = constant.Value!;
             float[] floats = TensorData.ReadFloats(value);
             QuantizedWeight w = QuantizedWeight.Quantize(floats, value.Dims.ToArray(), axis, type, symmetric, reduceRange);
-            QdqNames.Unit names = _names.Next();
+            QuantizationNames.Unit names = _names.Next();
             entry = (names, names.Quantized(), names.Scale(), names.ZeroPoint(), w);
             graph.AddConstant(constant.Owner, w.WeightTensor(entry.Quantized));
             graph.AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
@@ -808,7 +808,7 @@ internal sealed class StaticQuantizationRun(
             q[i] = (int)Math.Clamp(v, int.MinValue, int.MaxValue);
         }
 
-        QdqNames.Unit names = _names.Next();
+        QuantizationNames.Unit names = _names.Next();
         string quantized = names.Quantized();
         string scaleName = names.Scale();
         long[] scaleDims = channels == 1 ? [] : [channels];
