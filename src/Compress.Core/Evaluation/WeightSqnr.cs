@@ -21,21 +21,17 @@ public static class WeightSqnr
         var errors = new List<WeightQuantizationError>();
         foreach (PassReport pass in passes)
         {
-            foreach ((string integerTensor, WeightQuantizationError error) in pass.QuantizedWeights)
+            foreach (QuantizedWeightRecord record in pass.QuantizedWeights)
             {
-                if (present.Remove(integerTensor))
+                if (present.Remove(record.IntegerTensor))
                 {
-                    errors.Add(error);
+                    errors.Add(new WeightQuantizationError(record.Tensor, record.Elements, record.SqnrDb, [.. record.Readers]));
                 }
             }
         }
 
         return errors;
     }
-
-    /// <summary>The record for float <paramref name="weight"/> named <paramref name="name"/> and its dequantized form <paramref name="restored"/>.</summary>
-    public static WeightQuantizationError Of(string name, ReadOnlySpan<float> weight, ReadOnlySpan<float> restored) =>
-        new(name, weight.Length, Sqnr(weight, restored));
 
     /// <summary>10·log10(signal energy / noise energy); 999 dB stands for an exact copy (JSON has no infinity).</summary>
     public static double Sqnr(ReadOnlySpan<float> signal, ReadOnlySpan<float> approximation)

@@ -184,6 +184,7 @@ public static class DynamicQuantization
         float beta = isGemm ? ModelGraph.GetFloat(node, "beta", 1f) : 1f;
         string? biasName = isGemm && node.Input.Count > 2 && node.Input[2].Length > 0 ? node.Input[2] : null;
         DynamicQuantizedWeight quantized = state.GetOrQuantize(weight, value, transB, alpha);
+        state.Report.AddWeightReader(quantized.Weight, node);
         long n = quantized.Columns;
         List<NodeProto> replacement = state.Form == DynamicQuantizationForm.Contrib
             ? state.EmitContrib(scope, node, quantized, biasName, beta, n)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -64,6 +63,7 @@ internal static class DynamicQuantizationConv
         }
 
         ConvWeight quantized = GetOrQuantize(run, weight, value);
+        run.Report.AddWeightReader(quantized.Weight, node);
         string? biasName = node.Input.Count > 2 && node.Input[2].Length > 0 ? node.Input[2] : null;
         run.Graph.ReplaceNode(scope, node, Emit(run, scope, node, quantized, biasName, value.Dims.Count));
         run.Report.NodesQuantized++;
@@ -169,7 +169,7 @@ internal static class DynamicQuantizationConv
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));
         run.Cache(key, names);
-        run.Report.AddQuantizedWeight(names.Weight, WeightSqnr.Of(weight.Name, columnsAreChannels, dequantized));
+        run.Report.AddQuantizedWeight(names.Weight, weight.Name, columnsAreChannels, dequantized);
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

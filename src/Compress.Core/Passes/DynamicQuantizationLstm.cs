@@ -1,4 +1,3 @@
-using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -50,6 +49,8 @@ internal static class DynamicQuantizationLstm
 
         LstmWeight qw = GetOrQuantize(run, scope.FindConstant(node.Input[1])!, w);
         LstmWeight qr = GetOrQuantize(run, scope.FindConstant(node.Input[2])!, r);
+        run.Report.AddWeightReader(qw.Weight, node);
+        run.Report.AddWeightReader(qr.Weight, node);
         var inputs = new List<string> { node.Input[0], qw.Weight, qr.Weight };
         for (int i = 3; i <= 7; i++)
         {
@@ -136,7 +137,7 @@ internal static class DynamicQuantizationLstm
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));
         run.Cache(key, names);
-        run.Report.AddQuantizedWeight(names.Weight, WeightSqnr.Of(weight.Name, gateMajor, restored));
+        run.Report.AddQuantizedWeight(names.Weight, weight.Name, gateMajor, restored);
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

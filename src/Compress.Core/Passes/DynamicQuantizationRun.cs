@@ -1,5 +1,4 @@
 using System.Globalization;
-using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 
@@ -82,7 +81,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         }
 
         Cache(key, names);
-        Report.AddQuantizedWeight(names.Weight, WeightSqnr.Of(weight.Name, w, q.Dequantized()));
+        Report.AddQuantizedWeight(names.Weight, weight.Name, w, q.Dequantized());
         Remember(weight);
         Report.WeightsQuantized++;
         Report.ParametersQuantized += w.Length;

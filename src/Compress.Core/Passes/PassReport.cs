@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Compress.Core.Evaluation;
+using Compress.Core.Onnx.Proto;
 using Compress.Core.Reports;
 
 namespace Compress.Core.Passes;
@@ -14,7 +15,7 @@ public sealed class PassReport
     private readonly List<SkippedNode> _skipped = [];
     private readonly List<string> _notes = [];
     private readonly List<KeyValuePair<string, long>> _counts = [];
-    private readonly List<(string IntegerTensor, WeightQuantizationError Error)> _quantizedWeights = [];
+    private readonly List<QuantizedWeightRecord> _quantizedWeights = [];
 
     /// <summary>Creates an empty report for the pass called <paramref name="pass"/>.</summary>
     public PassReport(string pass) => Pass = pass;
@@ -72,13 +73,21 @@ public sealed class PassReport
     }
 
     /// <summary>
-    /// Weights this pass quantized, each with the name of the integer initializer that holds it; not serialised:
-    /// the pipeline reports those whose initializer is still in the final model (<see cref="WeightSqnr.Collect"/>).
+    /// Weights this pass quantized; not serialised: the pipeline reports those whose integer tensor is still in the
+    /// final model (<see cref="WeightSqnr.Collect"/>).
     /// </summary>
-    internal IReadOnlyList<(string IntegerTensor, WeightQuantizationError Error)> QuantizedWeights => _quantizedWeights;
+    internal IReadOnlyList<QuantizedWeightRecord> QuantizedWeights => _quantizedWeights;
 
-    /// <summary>Records how well the integer tensor <paramref name="integerTensor"/> represents the float weight it replaces.</summary>
-    internal void AddQuantizedWeight(string integerTensor, WeightQuantizationError error) => _quantizedWeights.Add((integerTensor, error));
+    /// <summary>
+    /// Records that <paramref name="integerTensor"/> now stands for the float weight <paramref name="tensor"/>, with the
+    /// SQNR of its dequantized values <paramref name="restored"/> against <paramref name="weight"/>.
+    /// </summary>
+    internal void AddQuantizedWeight(string integerTensor, string tensor, ReadOnlySpan<float> weight, ReadOnlySpan<float> restored) =>
+        _quantizedWeights.Add(new QuantizedWeightRecord(integerTensor, tensor, weight.Length, WeightSqnr.Sqnr(weight, restored)));
+
+    /// <summary>Records that <paramref name="node"/> was quantized reading <paramref name="integerTensor"/> (recorded with <see cref="AddQuantizedWeight"/>).</summary>
+    internal void AddWeightReader(string integerTensor, NodeProto node) =>
+        _quantizedWeights.Last(r => r.IntegerTensor == integerTensor).AddReader(DynamicQuantization.Label(node));
 
     /// <summary>Records a skipped node.</summary>
     public void AddSkipped(SkippedNode node) => _skipped.Add(node);

@@ -80,10 +80,14 @@ public static class ReportMarkdown
 
         if (report.TryGetProperty("weight_sqnr", out JsonElement weights) && weights.ValueKind == JsonValueKind.Array && weights.GetArrayLength() > 0)
         {
-            md.Append("## Quantized weights\n\n| tensor | elements | SQNR (dB) |\n|---|---:|---:|\n");
-            foreach (JsonElement weight in weights.EnumerateArray())
+            // Lowest SQNR first: the weights whose nodes are worth a look (or a place in nodes_to_exclude).
+            md.Append("## Quantized weights, noisiest first\n\n| tensor | read by | elements | SQNR (dB) |\n|---|---|---:|---:|\n");
+            foreach (JsonElement weight in weights.EnumerateArray().OrderBy(w => w.TryGetProperty("sqnr_db", out JsonElement v) ? v.GetDouble() : double.MaxValue))
             {
-                md.Append(CultureInfo.InvariantCulture, $"| `{Text(weight, "tensor")}` | {Long(weight, "elements"):N0} | {Number(weight, "sqnr_db")} |\n");
+                string readers = weight.TryGetProperty("nodes", out JsonElement nodes) && nodes.ValueKind == JsonValueKind.Array && nodes.GetArrayLength() > 0
+                    ? string.Join(", ", nodes.EnumerateArray().Select(n => $"`{n.GetString()}`"))
+                    : "–";
+                md.Append(CultureInfo.InvariantCulture, $"| `{Text(weight, "tensor")}` | {readers} | {Long(weight, "elements"):N0} | {Number(weight, "sqnr_db")} |\n");
             }
 
             md.Append('\n');

@@ -13,6 +13,7 @@ public class DynamicQuantizationTests
 {
     private const int Rows = 5;
     private static readonly string[] IntegerKernels = ["DynamicQuantizeMatMul", "MatMulIntegerToFloat", "MatMulInteger"];
+    private static readonly string[] SharedWeightReaders = ["mm1", "mm2"];
     private static readonly TensorProto.Types.DataType[] Int8WeightAndScale = [TensorProto.Types.DataType.Int8, TensorProto.Types.DataType.Float];
 
     private static float[] Input => TinyModels.RandomValues(Rows * TinyModels.K, 42, 3f);
@@ -203,6 +204,10 @@ public class DynamicQuantizationTests
         Assert.That(model.Graph.Initializer.Select(t => (TensorProto.Types.DataType)t.DataType), Is.EquivalentTo(Int8WeightAndScale));
         TensorProto weight = model.Graph.Initializer.Single(t => t.DataType == (int)TensorProto.Types.DataType.Int8);
         Assert.That(model.Graph.Node.Where(n => n.OpType == "MatMulInteger").Select(n => n.Input[1]), Is.EqualTo(new[] { weight.Name, weight.Name }));
+        QuantizedWeightRecord record = report.QuantizedWeights.Single();
+        Assert.That((record.IntegerTensor, record.Tensor, record.Elements), Is.EqualTo((weight.Name, "W", (long)(TinyModels.K * TinyModels.K))));
+        Assert.That(record.Readers, Is.EqualTo(SharedWeightReaders), "both MatMuls read it: either one is the name to exclude");
+        Assert.That(record.SqnrDb, Is.InRange(30.0, 60.0), "int8 of a uniform weight: about 6 dB per bit");
         float[] actual = OrtRunner.Run(model, "X", Input, [Rows, TinyModels.K]);
         // Two chained 8-bit products: a relative L2 error of a few percent at most (measured ~0.5 %).
         Assert.That(RelativeL2(actual, expected), Is.LessThan(0.03));

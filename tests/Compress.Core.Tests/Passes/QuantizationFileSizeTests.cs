@@ -10,7 +10,7 @@ namespace Compress.Core.Tests.Passes;
 /// What int8 costs beyond its integer weights: the graph around them. Generated tensors and nodes have short names
 /// (<c>q7</c>, <c>s7</c>, <c>z7</c>, <c>DQ7</c>); with ORT's suffixes (<c>…_zero_point</c>) ocr-det's static file was
 /// 28.5 % of fp32 and fashion-cnn's dynamic one 27.1 %, over the 27 %. Each report lists the SQNR of every
-/// quantized weight, recorded by the pass rather than matched by name.
+/// quantized weight and the nodes that read it, recorded by the pass rather than matched by name.
 /// </summary>
 public class QuantizationFileSizeTests
 {
@@ -77,8 +77,8 @@ public class QuantizationFileSizeTests
         ModelProto original = ModelProto.Parser.ParseFrom(File.ReadAllBytes(source));
         ModelProto quantized = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(workspace.Output, "q.onnx")));
         using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(workspace.Output, "q.report.json")));
-        Dictionary<string, double> reported = report.RootElement.GetProperty("weight_sqnr").EnumerateArray()
-            .ToDictionary(e => e.GetProperty("tensor").GetString()!, e => e.GetProperty("sqnr_db").GetDouble());
+        Dictionary<string, JsonElement> reported = report.RootElement.GetProperty("weight_sqnr").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("tensor").GetString()!);
 
         var initializers = quantized.Graph.Initializer.ToDictionary(t => t.Name);
         var producers = quantized.Graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
@@ -96,7 +96,8 @@ public class QuantizationFileSizeTests
             float[] restored = [.. q.RawData.Select(b => ((sbyte)b - zeroPoint) * scale)];
             double power = weight.Sum(w => (double)w * w), noise = weight.Zip(restored, (w, r) => ((double)w - r) * (w - r)).Sum();
 
-            Assert.That(reported[gemm.Input[1]], Is.EqualTo(10 * Math.Log10(power / noise)).Within(0.001), gemm.Input[1]);
+            Assert.That(reported[gemm.Input[1]].GetProperty("sqnr_db").GetDouble(), Is.EqualTo(10 * Math.Log10(power / noise)).Within(0.001), gemm.Input[1]);
+            Assert.That(reported[gemm.Input[1]].GetProperty("nodes").EnumerateArray().Select(n => n.GetString()), Is.EqualTo(new[] { gemm.Name }), "the node to exclude to keep it float");
             checkedWeights++;
         }
 

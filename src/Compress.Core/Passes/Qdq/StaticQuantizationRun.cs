@@ -1,6 +1,5 @@
 using System.Globalization;
 using Compress.Core.Calibration;
-using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -738,12 +737,13 @@ internal sealed class StaticQuantizationRun(
             graph.AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
             graph.AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
             _weights[key] = entry;
-            report.AddQuantizedWeight(entry.Quantized, WeightSqnr.Of(constant.Name, floats, w.Dequantized()));
+            report.AddQuantizedWeight(entry.Quantized, constant.Name, floats, w.Dequantized());
             Remember(constant);
             report.WeightsQuantized++;
             report.ParametersQuantized += w.ElementCount;
         }
 
+        report.AddWeightReader(entry.Quantized, node);
         if (!_weightDequantized.TryGetValue((scope, key), out string? dequantized))
         {
             dequantized = entry.Names.Dequantized();
@@ -813,7 +813,8 @@ internal sealed class StaticQuantizationRun(
         string scaleName = names.Scale();
         long[] scaleDims = channels == 1 ? [] : [channels];
         graph.AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
-        report.AddQuantizedWeight(quantized, WeightSqnr.Of(bias.Name, b, q.Select((v, i) => (float)(v * (double)scales[channels == 1 ? 0 : i])).ToArray()));
+        report.AddQuantizedWeight(quantized, bias.Name, b, q.Select((v, i) => (float)(v * (double)scales[channels == 1 ? 0 : i])).ToArray());
+        report.AddWeightReader(quantized, node);
         graph.AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
         string dequantized = names.Dequantized();
 
