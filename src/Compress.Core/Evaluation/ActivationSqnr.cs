@@ -19,7 +19,7 @@ public static class ActivationSqnr
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(compressed);
         ArgumentNullException.ThrowIfNull(data);
-        Dictionary<string, string> producers = CommonTensors(original.Graph, compressed.Graph);
+        Dictionary<string, NodeProto> producers = CommonTensors(original.Graph, compressed.Graph);
         if (producers.Count == 0)
         {
             return [];
@@ -55,7 +55,7 @@ public static class ActivationSqnr
         }
 
         return [.. names
-            .Select((name, i) => new ActivationQuantizationError(name, producers[name], Decibels(signal[i], noise[i])))
+            .Select((name, i) => new ActivationQuantizationError(name, producers[name].OpType, Decibels(signal[i], noise[i]), producers[name].Name))
             .OrderBy(e => e.SqnrDb)
             .ThenBy(e => e.Tensor, StringComparer.Ordinal)];
     }
@@ -75,16 +75,16 @@ public static class ActivationSqnr
     private static double Decibels(double signal, double noise) =>
         Math.Round(noise <= 0 ? 200 : signal <= 0 ? 0 : Math.Min(200, 10 * Math.Log10(signal / noise)), 3);
 
-    /// <summary>Tensors produced by nodes in both main graphs (not Constants), with the original producer's op type.</summary>
-    private static Dictionary<string, string> CommonTensors(GraphProto original, GraphProto compressed)
+    /// <summary>Tensors produced by nodes in both main graphs (not Constants), with the original's node producing each.</summary>
+    private static Dictionary<string, NodeProto> CommonTensors(GraphProto original, GraphProto compressed)
     {
         var produced = new HashSet<string>(compressed.Node.SelectMany(n => n.Output), StringComparer.Ordinal);
-        var common = new Dictionary<string, string>(StringComparer.Ordinal);
+        var common = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         foreach (NodeProto node in original.Node.Where(n => n.OpType != "Constant"))
         {
             foreach (string output in node.Output.Where(o => o.Length > 0 && produced.Contains(o)))
             {
-                common.TryAdd(output, node.OpType);
+                common.TryAdd(output, node);
             }
         }
 

@@ -8,6 +8,9 @@ namespace Compress.Core.Reports;
 /// <summary>The Markdown summary of a model report (<c>&lt;name&gt;.report.md</c>), rendered from the report JSON.</summary>
 public static class ReportMarkdown
 {
+    // Tables of per-tensor SQNR show the worst rows; the JSON report has them all.
+    private const int MarkdownRows = 10;
+
     private static readonly (string Key, string Label)[] MetricRows =
     [
         ("accuracy", "top-1 accuracy"),
@@ -82,12 +85,17 @@ public static class ReportMarkdown
         {
             // Lowest SQNR first: the weights whose nodes are worth a look (or a place in nodes_to_exclude).
             md.Append("## Quantized weights, noisiest first\n\n| tensor | read by | elements | SQNR (dB) |\n|---|---|---:|---:|\n");
-            foreach (JsonElement weight in weights.EnumerateArray().OrderBy(w => w.TryGetProperty("sqnr_db", out JsonElement v) ? v.GetDouble() : double.MaxValue))
+            foreach (JsonElement weight in weights.EnumerateArray().OrderBy(w => w.TryGetProperty("sqnr_db", out JsonElement v) ? v.GetDouble() : double.MaxValue).Take(MarkdownRows))
             {
                 string readers = weight.TryGetProperty("nodes", out JsonElement nodes) && nodes.ValueKind == JsonValueKind.Array && nodes.GetArrayLength() > 0
                     ? string.Join(", ", nodes.EnumerateArray().Select(n => $"`{n.GetString()}`"))
                     : "–";
                 md.Append(CultureInfo.InvariantCulture, $"| `{Text(weight, "tensor")}` | {readers} | {Long(weight, "elements"):N0} | {Number(weight, "sqnr_db")} |\n");
+            }
+
+            if (weights.GetArrayLength() > MarkdownRows)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"\n{weights.GetArrayLength() - MarkdownRows:N0} more in `weight_sqnr` of the JSON report.\n");
             }
 
             md.Append('\n');
@@ -97,9 +105,10 @@ public static class ReportMarkdown
         {
             // Worst first: the layers to exclude (nodes_to_exclude) when accuracy suffers.
             md.Append("## Activations with the most quantization noise\n\n| tensor | produced by | SQNR (dB) |\n|---|---|---:|\n");
-            foreach (JsonElement activation in activations.EnumerateArray().Take(10))
+            foreach (JsonElement activation in activations.EnumerateArray().Take(MarkdownRows))
             {
-                md.Append(CultureInfo.InvariantCulture, $"| `{Text(activation, "tensor")}` | {Text(activation, "producer")} | {Number(activation, "sqnr_db")} |\n");
+                string node = activation.TryGetProperty("node", out JsonElement n) && n.GetString() is { Length: > 0 } producer ? $"`{producer}` " : string.Empty;
+                md.Append(CultureInfo.InvariantCulture, $"| `{Text(activation, "tensor")}` | {node}({Text(activation, "producer")}) | {Number(activation, "sqnr_db")} |\n");
             }
 
             md.Append('\n');

@@ -52,6 +52,7 @@ public class ActivationSqnrTests
         Assert.That(errors.Where(e => e.Tensor != "/c1/Conv_output_0").Select(e => e.SqnrDb), Is.All.InRange(10.0, 199.0), "int8 noise is present but bounded: " + measured);
         ActivationQuantizationError logits = errors.Single(e => e.Tensor == "logits");
         Assert.That(logits.SqnrDb, Is.EqualTo(DirectOutputSqnr(original, quantized)).Within(0.01));
+        Assert.That((logits.Producer, logits.Node), Is.EqualTo(("Gemm", original.Graph.Node.Single(n => n.Output.Contains("logits")).Name)), "the node to exclude, by name");
     }
 
     /// <summary>The same measure on the graph output, computed independently from two plain ORT runs.</summary>
