@@ -86,6 +86,30 @@ public class StaticQuantizationSharedModelTests
         Assert.That(ops.GetValueOrDefault("QLinearMatMul"), Is.EqualTo(1), summary);
     }
 
+    // PyTorch writes alpha, beta and transB on every Gemm; QGemm has no beta, and ORT refused the whole model until the
+    // converter stopped copying it.
+    [TestCase("digits-mlp", "digits_calib_x.npy", "digits_test_x.npy", "digits_test_y.npy", new long[] { 64 }, 3, false)]
+    [TestCase("fashion-cnn", "fashion_calib_x.npy", "fashion_test_x.npy", "fashion_test_y.npy", new long[] { 1, 28, 28 }, 2, true)]
+    public void QOperatorFormatOfSmallModelsRunsWithQGemm(string name, string calibFile, string xFile, string yFile, long[] sampleShape, int gemms, bool perChannel)
+    {
+        ModelProto model = SharedMaterial.LoadModel(name);
+        string input = model.Graph.Input[0].Name;
+        float[] calibration = NpyArray.Load(SharedMaterial.DataPath(calibFile)).ToSingleArray();
+        float[] x = NpyArray.Load(SharedMaterial.DataPath(xFile)).ToSingleArray();
+        long[] labels = NpyArray.Load(SharedMaterial.DataPath(yFile)).ToInt64Array();
+        int[] floatTop1 = Top1(model, input, x, sampleShape);
+        Dictionary<string, TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, StaticMinMaxCalibration.Batches(input, calibration, sampleShape, 64));
+
+        StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { QuantFormat = StaticQuantFormat.QOperator, PerChannel = perChannel });
+
+        NodeProto[] qgemms = [.. model.Graph.Node.Where(n => n.OpType == "QGemm")];
+        Assert.That(qgemms, Has.Length.EqualTo(gemms));
+        Assert.That(qgemms.SelectMany(n => n.Attribute).Select(a => a.Name), Has.None.EqualTo("beta"));
+        int[] quantTop1 = Top1(model, input, x, sampleShape);
+        Assert.That(Accuracy(quantTop1, labels), Is.GreaterThanOrEqualTo(Accuracy(floatTop1, labels) - 0.005));
+        Assert.That(Agreement(floatTop1, quantTop1), Is.GreaterThanOrEqualTo(0.99));
+    }
+
     internal static int[] Top1(ModelProto model, string input, float[] x, long[] sampleShape)
     {
         long sampleSize = sampleShape.Aggregate(1L, (a, b) => a * b);

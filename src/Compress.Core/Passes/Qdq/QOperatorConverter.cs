@@ -113,7 +113,8 @@ internal static class QOperatorConverter
                 inputs.Add(ys);
                 inputs.Add(yz);
                 NodeProto result = graph.CreateNode("QGemm", graph.UniqueName(stem + "_quant"), inputs, [y], ModelGraph.MicrosoftDomain);
-                result.Attribute.AddRange(node.Attribute);
+                // QGemm has alpha, transA and transB but no beta (ORT rejects the model): a quantized int32 bias exists only with beta = 1.
+                result.Attribute.AddRange(node.Attribute.Where(a => a.Name is "alpha" or "transA" or "transB"));
                 return result;
             }
 
