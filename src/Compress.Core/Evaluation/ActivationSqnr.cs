@@ -30,6 +30,11 @@ public static class ActivationSqnr
         using OrtModelSession candidateSession = OrtModelSession.Open(Exposed(compressed, producers.Keys), options);
         InferenceSession reference = referenceSession.Session, candidate = candidateSession.Session;
         string[] names = [.. producers.Keys.Where(n => IsFloat(reference, n) && IsFloat(candidate, n))];
+        if (names.Length == 0)
+        {
+            return []; // e.g. after the float16 pass every shared tensor is float16 in the compressed model
+        }
+
         var signal = new double[names.Length];
         var noise = new double[names.Length];
         using var run = new RunOptions();
@@ -38,11 +43,19 @@ public static class ActivationSqnr
         {
             using (batch)
             {
-                using IDisposableReadOnlyCollection<OrtValue> expected = reference.Run(run, batch.InputNames, batch.Values, names);
-                using IDisposableReadOnlyCollection<OrtValue> actual = candidate.Run(run, batch.InputNames, batch.Values, names);
-                for (int i = 0; i < names.Length; i++)
+                var converted = new List<OrtValue>();
+                try
                 {
-                    Accumulate(expected[i].GetTensorDataAsSpan<float>(), actual[i].GetTensorDataAsSpan<float>(), ref signal[i], ref noise[i]);
+                    using IDisposableReadOnlyCollection<OrtValue> expected = reference.Run(run, batch.InputNames, batch.Values, names);
+                    using IDisposableReadOnlyCollection<OrtValue> actual = candidate.Run(run, batch.InputNames, SessionInputFitting.FitAll(candidate, batch.InputNames, batch.Values, converted), names);
+                    for (int i = 0; i < names.Length; i++)
+                    {
+                        Accumulate(expected[i].GetTensorDataAsSpan<float>(), actual[i].GetTensorDataAsSpan<float>(), ref signal[i], ref noise[i]);
+                    }
+                }
+                finally
+                {
+                    converted.ForEach(v => v.Dispose());
                 }
 
                 seen += batch.SampleCount;

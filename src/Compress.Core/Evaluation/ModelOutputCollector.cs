@@ -61,11 +61,7 @@ public static class ModelOutputCollector
                     var converted = new List<OrtValue>();
                     try
                     {
-                        var inputs = new OrtValue[batch.Values.Count];
-                        for (int i = 0; i < inputs.Length; i++)
-                        {
-                            inputs[i] = FitInput(session, batch.InputNames[i], batch.Values[i], converted);
-                        }
+                        OrtValue[] inputs = SessionInputFitting.FitAll(session, batch.InputNames, batch.Values, converted);
 
                         using IDisposableReadOnlyCollection<OrtValue> results = session.Run(runOptions, batch.InputNames, inputs, [output]);
                         sampleShape = Append(results[0], output, batch.SampleCount, values, sampleShape);
@@ -100,27 +96,6 @@ public static class ModelOutputCollector
         return outputs.Contains(requested, StringComparer.Ordinal)
             ? requested
             : throw new CompressException(DiagnosticCodes.EvaluationDataInvalid, $"The model has no output '{requested}'; its outputs are {string.Join(", ", outputs)}.");
-    }
-
-    private static OrtValue FitInput(InferenceSession session, string name, OrtValue value, List<OrtValue> converted)
-    {
-        if (!session.InputMetadata.TryGetValue(name, out NodeMetadata? meta)
-            || meta.ElementDataType != TensorElementType.Float16
-            || value.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
-        {
-            return value;
-        }
-
-        ReadOnlySpan<float> source = value.GetTensorDataAsSpan<float>();
-        var half = new Float16[source.Length];
-        for (int i = 0; i < source.Length; i++)
-        {
-            half[i] = new Float16(BitConverter.HalfToUInt16Bits((Half)source[i]));
-        }
-
-        OrtValue fitted = OrtValue.CreateTensorValueFromMemory(half, value.GetTensorTypeAndShape().Shape);
-        converted.Add(fitted);
-        return fitted;
     }
 
     private static long[] Append(OrtValue result, string output, int batchSamples, List<float> values, IReadOnlyList<long>? expectedShape)

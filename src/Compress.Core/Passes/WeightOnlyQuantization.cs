@@ -27,6 +27,31 @@ public static class WeightOnlyQuantization
     /// <summary>The contrib operator this pass writes.</summary>
     public const string MatMulNBitsOp = "MatMulNBits";
 
+    // DequantizeLinear with an axis (per-channel Conv weights) needs ai.onnx 13.
+    private const long ConvWeightOpset = 13;
+
+    /// <summary>
+    /// Conv weights need a per-channel DequantizeLinear (ai.onnx 13): a model that asks for them and has a Conv at an
+    /// older opset is upgraded, as static quantization does, when the upgrade keeps its meaning. Nothing changes for a
+    /// model without Conv or without Conv in <c>op_types_to_quantize</c>.
+    /// </summary>
+    private static void UpgradeForConvWeights(ModelProto model, WeightOnlyQuantizationOptions options, PassReport report)
+    {
+        var graph = new ModelGraph(model);
+        long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
+        if (opset >= ConvWeightOpset
+            || !options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal)
+            || !graph.AllNodes().Any(n => n.Node.OpType == "Conv" && ModelGraph.IsDefaultDomain(n.Node.Domain)))
+        {
+            return;
+        }
+
+        OpsetUpgradeResult upgrade = OpsetUpgrade.Upgrade(model, ConvWeightOpset);
+        report.AddNote(upgrade.Upgraded
+            ? $"upgraded ai.onnx opset {opset} -> {ConvWeightOpset} for the Conv weights' per-channel DequantizeLinear{(upgrade.Changes.Count > 0 ? ": " + string.Join("; ", upgrade.Changes) : string.Empty)}"
+            : $"kept opset {opset} (cannot upgrade to {ConvWeightOpset}: {upgrade.Reason}); Conv weights stay float");
+    }
+
     /// <summary>Quantizes the selected MatMul/Gemm nodes of <paramref name="model"/> in place.</summary>
     /// <returns>What was quantized and what was skipped, with reasons.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is outside what MatMulNBits accepts.</exception>
@@ -35,8 +60,9 @@ public static class WeightOnlyQuantization
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var graph = new ModelGraph(model);
         var report = new PassReport(PassName);
+        UpgradeForConvWeights(model, options, report);
+        var graph = new ModelGraph(model);
         var state = new RunState(graph, options, report);
 
         int candidates = 0;
@@ -215,7 +241,7 @@ public static class WeightOnlyQuantization
         public string? TryQuantizeConv(GraphNode candidate)
         {
             (GraphScope scope, NodeProto node) = candidate;
-            if (graph.OpsetVersion(ModelGraph.DefaultDomain) < 13)
+            if (graph.OpsetVersion(ModelGraph.DefaultDomain) < ConvWeightOpset)
             {
                 return "Conv weights need a per-channel DequantizeLinear (ai.onnx opset 13 or later)";
             }

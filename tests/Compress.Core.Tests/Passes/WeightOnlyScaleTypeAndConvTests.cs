@@ -114,14 +114,47 @@ public class WeightOnlyScaleTypeAndConvTests
     }
 
     [Test]
-    public void ConvBelowOpset13IsSkippedWithTheReason()
+    public void ConvBelowOpset13IsUpgradedAndQuantizedAsAtOpset13()
     {
         ModelProto model = ConvModel(12, out _);
+        ModelProto atOpset13 = ConvModel(13, out _);
+        float[] x = TinyModels.RandomValues(Channels * Size * Size, 41);
+
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
+        WeightOnlyQuantization.Run(atOpset13, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
+
+        Assert.That(report.Notes, Has.Some.EqualTo("upgraded ai.onnx opset 12 -> 13 for the Conv weights' per-channel DequantizeLinear"));
+        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(13));
+        Assert.That((report.NodesQuantized, report.SkippedNodes.Count), Is.EqualTo((1, 0)));
+        Assert.That(OrtRunner.Run(model, "X", x, [1, Channels, Size, Size]), Is.EqualTo(OrtRunner.Run(atOpset13, "X", x, [1, Channels, Size, Size])));
+    }
+
+    [Test]
+    public void ConvBelowOpset13ThatCannotBeUpgradedIsSkippedWithTheReason()
+    {
+        ModelProto model = ConvModel(12, out _);
+        // An operator the upgrader does not know keeps the model at opset 12.
+        model.Graph.Node.Add(TinyModels.Node("Unique", "unique", ["Y"], ["U"]));
 
         PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
 
         Assert.That(report.NodesQuantized, Is.Zero);
+        Assert.That(report.Notes, Has.Some.StartsWith("kept opset 12 (cannot upgrade to 13: Unique 'unique': operator not known to the opset upgrader)"));
         Assert.That(report.SkippedNodes.Single().Reason, Is.EqualTo("Conv weights need a per-channel DequantizeLinear (ai.onnx opset 13 or later)"));
+        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(12));
+    }
+
+    [Test]
+    public void MatMulOnlyModelBelowOpset13KeepsItsOpset()
+    {
+        ModelProto model = TinyModels.MatMul();
+        model.OpsetImport.Single(o => o.Domain.Length == 0).Version = 12;
+
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["MatMul", "Conv"] });
+
+        Assert.That(report.NodesQuantized, Is.EqualTo(1));
+        Assert.That(report.Notes, Has.None.Contains("opset 12 -> 13"), "no Conv, no reason to touch the opset");
+        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(12));
     }
 
     [Test]
