@@ -4,8 +4,8 @@ using Compress.Core.Onnx;
 namespace Compress.Core.Passes;
 
 /// <summary>
-/// Short names for what a quantization pass adds, one numbered unit per quantized tensor or node: a role letter
-/// and the unit's number. Static QDQ: <c>q7</c> the integer tensor, <c>s7</c> its scale, <c>z7</c> its zero point,
+/// Short names for what a quantization pass adds (static, dynamic, weight-only's Conv weights), one numbered unit
+/// per quantized tensor or node: a role letter and the unit's number. Static QDQ: <c>q7</c> the integer tensor, <c>s7</c> its scale, <c>z7</c> its zero point,
 /// <c>f7</c> the float value a producer writes before QuantizeLinear, <c>d7</c> a new dequantized value, nodes
 /// <c>Q7</c> and <c>DQ7</c>. Dynamic adds <c>i7</c> (int32 product), <c>m7</c> (combined scale), <c>y7</c> (scaled
 /// product before the bias), <c>b7</c> (a reshaped or scaled bias) and nodes <c>Q7</c> (DynamicQuantizeLinear),

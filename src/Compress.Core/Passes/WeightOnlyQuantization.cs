@@ -156,7 +156,8 @@ public static class WeightOnlyQuantization
         private readonly Dictionary<string, QuantizedWeight> _cache = new(StringComparer.Ordinal);
         private readonly List<ConstantTensor> _replaced = [];
         private readonly Dictionary<(GraphScope Scope, string Input), string> _halfInputs = [];
-        private readonly Dictionary<string, (string Quantized, string Scale)> _convWeights = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (QuantizationNames.Unit Unit, string Quantized, string Scale, string ZeroPoint)> _convWeights = new(StringComparer.Ordinal);
+        private readonly QuantizationNames _names = new(graph);
 
         /// <summary>Conv nodes whose weight became int8 behind a DequantizeLinear.</summary>
         public int ConvWeights { get; private set; }
@@ -254,21 +255,29 @@ public static class WeightOnlyQuantization
             }
 
             string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}\nconv");
-            if (!_convWeights.TryGetValue(key, out (string Quantized, string Scale) names))
+            if (!_convWeights.TryGetValue(key, out (QuantizationNames.Unit Unit, string Quantized, string Scale, string ZeroPoint) names))
             {
-                var q = Qdq.QuantizedWeight.Quantize(TensorData.ReadFloats(value), value.Dims.ToArray(), 0, QuantType.QInt8, symmetric: true, reduceRange: false);
-                names = (graph.UniqueName(weight.Name + "_quantized"), graph.UniqueName(weight.Name + "_scale"));
+                float[] floats = TensorData.ReadFloats(value);
+                var q = Qdq.QuantizedWeight.Quantize(floats, value.Dims.ToArray(), 0, QuantType.QInt8, symmetric: true, reduceRange: false);
+                QuantizationNames.Unit unit = _names.Next();
+                names = (unit, unit.Quantized(), unit.Scale(), unit.ZeroPoint());
                 graph.AddConstant(weight.Owner, q.WeightTensor(names.Quantized));
                 graph.AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
+                graph.AddConstant(weight.Owner, q.ZeroPointTensor(names.ZeroPoint));
                 _convWeights[key] = names;
                 Remember(weight);
                 report.WeightsQuantized++;
                 report.ParametersQuantized += q.ElementCount;
+                report.AddQuantizedWeight(names.Quantized, weight.Name, floats, q.Dequantized());
             }
 
-            // Symmetric: zero point 0 is DequantizeLinear's default, so none is written.
-            string dequantized = graph.UniqueName(weight.Name + "_dequantized");
-            NodeProto dq = graph.CreateNode("DequantizeLinear", graph.UniqueName(weight.Name + "_DequantizeLinear"), [names.Quantized, names.Scale], [dequantized]);
+            report.AddWeightReader(names.Quantized, node);
+
+            // The zero points are all 0, DequantizeLinear's default, but they are written: with session.x64quantprecision
+            // (Compress.Runtime's default) ONNX Runtime 1.31 turns int8 weights into uint8 and gives a per-axis
+            // DequantizeLinear without zero points a scalar one, which its kernel then rejects.
+            string dequantized = names.Unit.Dequantized();
+            NodeProto dq = graph.CreateNode("DequantizeLinear", names.Unit.DequantizeNode(), [names.Quantized, names.Scale, names.ZeroPoint], [dequantized]);
             dq.Attribute.Add(IntAttribute("axis", 0));
             graph.InsertBefore(scope, node, [dq]);
             node.Input[1] = dequantized;

@@ -2,6 +2,8 @@ using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
 using Compress.Core.Spec;
+using Compress.Runtime;
+using Google.Protobuf;
 
 namespace Compress.Core.Tests.Passes;
 
@@ -91,7 +93,12 @@ public class WeightOnlyScaleTypeAndConvTests
         Assert.That(model.OpsetImport.Any(o => o.Domain == ModelGraph.MicrosoftDomain), Is.False, "no contrib operator is written");
         Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(DequantizeThenConv));
         NodeProto dq = model.Graph.Node[0];
-        Assert.That(dq.Input, Has.Count.EqualTo(2), "symmetric: the default zero point 0 is not written");
+        // Zero points of 0 are DequantizeLinear's default, but without them Compress.Runtime's default session
+        // (x64quantprecision) made ORT give this per-axis DequantizeLinear a scalar zero point and fail at run time.
+        Assert.That(dq.Input, Has.Count.EqualTo(3));
+        TensorProto zeroPoints = model.Graph.Initializer.Single(t => t.Name == dq.Input[2]);
+        Assert.That(((TensorProto.Types.DataType)zeroPoints.DataType, zeroPoints.Dims.ToArray()), Is.EqualTo((TensorProto.Types.DataType.Int8, new long[] { Filters })));
+        Assert.That(zeroPoints.RawData.ToArray(), Is.All.EqualTo(0));
         Assert.That(dq.Attribute.Single(a => a.Name == "axis").I, Is.Zero);
         TensorProto q = model.Graph.Initializer.Single(t => t.Name == dq.Input[0]);
         Assert.That((TensorProto.Types.DataType)q.DataType, Is.EqualTo(TensorProto.Types.DataType.Int8));
@@ -103,8 +110,9 @@ public class WeightOnlyScaleTypeAndConvTests
             Assert.That(scales[f], Is.EqualTo(w.Skip(f * perFilter).Take(perFilter).Max(Math.Abs) / 127f).Within(1e-7f), $"filter {f}");
         }
 
-        // Each output sums 27 products; each weight moved by at most half its filter's step.
-        float[] actual = OrtRunner.Run(model, "X", x, [1, Channels, Size, Size]);
+        // Each output sums 27 products; each weight moved by at most half its filter's step. Run as an app would.
+        using var loaded = CompressedModel.Load(new MemoryStream(model.ToByteArray()), "conv");
+        float[] actual = loaded.Run(x, [1, Channels, Size, Size]).AsSpan<float>().ToArray();
         float xMax = x.Max(Math.Abs);
         for (int i = 0; i < actual.Length; i++)
         {
