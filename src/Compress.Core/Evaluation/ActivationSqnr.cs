@@ -25,7 +25,7 @@ public static class ActivationSqnr
             return [];
         }
 
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using SessionOptions options = EvaluationSessionOptions.Create();
         using OrtModelSession referenceSession = OrtModelSession.Open(Exposed(original, producers.Keys), options);
         using OrtModelSession candidateSession = OrtModelSession.Open(Exposed(compressed, producers.Keys), options);
         InferenceSession reference = referenceSession.Session, candidate = candidateSession.Session;

@@ -27,11 +27,7 @@ public static class ModelOutputCollector
         ArgumentNullException.ThrowIfNull(data);
         string output = OutputName(inputModel, data.OutputName);
         CalibrationDataSet set = CalibrationDataSet.Open(data.DataPaths, inputModel, data.MaxSamples);
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = 1,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
+        using SessionOptions options = EvaluationSessionOptions.Create();
         OrtModelSession opened;
         try
         {
