@@ -20,13 +20,7 @@ public class StaticQuantizationSharedModelTests
     [TestCase("fashion-cnn", "fashion_calib_x.npy", "fashion_test_x.npy", "fashion_test_y.npy", new long[] { 1, 28, 28 }, 3, true)]
     public void SmallModelsKeepAccuracyAndFuse(string name, string calibFile, string xFile, string yFile, long[] sampleShape, int weighted, bool perChannel)
     {
-        ModelProto model = SharedMaterial.LoadModel(name);
-        string input = model.Graph.Input[0].Name;
-        float[] calibration = NpyArray.Load(SharedMaterial.DataPath(calibFile)).ToSingleArray();
-        float[] x = NpyArray.Load(SharedMaterial.DataPath(xFile)).ToSingleArray();
-        long[] labels = NpyArray.Load(SharedMaterial.DataPath(yFile)).ToInt64Array();
-        int[] floatTop1 = Top1(model, input, x, sampleShape);
-        Dictionary<string, TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, StaticMinMaxCalibration.Batches(input, calibration, sampleShape, 64));
+        (ModelProto model, string input, float[] x, long[] labels, int[] floatTop1, Dictionary<string, TensorRange> ranges) = Prepare(name, calibFile, xFile, yFile, sampleShape);
 
         PassReport report = StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { PerChannel = perChannel });
 
@@ -92,13 +86,7 @@ public class StaticQuantizationSharedModelTests
     [TestCase("fashion-cnn", "fashion_calib_x.npy", "fashion_test_x.npy", "fashion_test_y.npy", new long[] { 1, 28, 28 }, 2, true)]
     public void QOperatorFormatOfSmallModelsRunsWithQGemm(string name, string calibFile, string xFile, string yFile, long[] sampleShape, int gemms, bool perChannel)
     {
-        ModelProto model = SharedMaterial.LoadModel(name);
-        string input = model.Graph.Input[0].Name;
-        float[] calibration = NpyArray.Load(SharedMaterial.DataPath(calibFile)).ToSingleArray();
-        float[] x = NpyArray.Load(SharedMaterial.DataPath(xFile)).ToSingleArray();
-        long[] labels = NpyArray.Load(SharedMaterial.DataPath(yFile)).ToInt64Array();
-        int[] floatTop1 = Top1(model, input, x, sampleShape);
-        Dictionary<string, TensorRange> ranges = StaticMinMaxCalibration.Calibrate(model, StaticMinMaxCalibration.Batches(input, calibration, sampleShape, 64));
+        (ModelProto model, string input, float[] x, long[] labels, int[] floatTop1, Dictionary<string, TensorRange> ranges) = Prepare(name, calibFile, xFile, yFile, sampleShape);
 
         StaticQuantization.Run(model, ranges, new StaticQuantizationOptions { QuantFormat = StaticQuantFormat.QOperator, PerChannel = perChannel });
 
@@ -108,6 +96,19 @@ public class StaticQuantizationSharedModelTests
         int[] quantTop1 = Top1(model, input, x, sampleShape);
         Assert.That(Accuracy(quantTop1, labels), Is.GreaterThanOrEqualTo(Accuracy(floatTop1, labels) - 0.005));
         Assert.That(Agreement(floatTop1, quantTop1), Is.GreaterThanOrEqualTo(0.99));
+    }
+
+    /// <summary>A small shared model, its test samples and labels, its fp32 top-1 and MinMax ranges on its calibration set.</summary>
+    private static (ModelProto Model, string Input, float[] X, long[] Labels, int[] FloatTop1, Dictionary<string, TensorRange> Ranges) Prepare(
+        string name, string calibFile, string xFile, string yFile, long[] sampleShape)
+    {
+        ModelProto model = SharedMaterial.LoadModel(name);
+        string input = model.Graph.Input[0].Name;
+        float[] calibration = NpyArray.Load(SharedMaterial.DataPath(calibFile)).ToSingleArray();
+        float[] x = NpyArray.Load(SharedMaterial.DataPath(xFile)).ToSingleArray();
+        long[] labels = NpyArray.Load(SharedMaterial.DataPath(yFile)).ToInt64Array();
+        int[] floatTop1 = Top1(model, input, x, sampleShape);
+        return (model, input, x, labels, floatTop1, StaticMinMaxCalibration.Calibrate(model, StaticMinMaxCalibration.Batches(input, calibration, sampleShape, 64)));
     }
 
     internal static int[] Top1(ModelProto model, string input, float[] x, long[] sampleShape)
