@@ -84,7 +84,7 @@ public static class DynamicQuantization
             };
             if (reason is not null)
             {
-                report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
+                report.AddSkipped(new SkippedNode(NodeLabels.Of(node), node.OpType, candidate.Graph.Path, reason));
             }
         }
 
@@ -193,6 +193,4 @@ public static class DynamicQuantization
         state.Report.NodesQuantized++;
         return null;
     }
-
-    internal static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
 }

@@ -116,7 +116,7 @@ public static class Float16Conversion
                     if (touchesFloat)
                     {
                         string op = ModelGraph.IsDefaultDomain(node.Domain) ? node.OpType : $"{node.Domain}.{node.OpType}";
-                        _report.AddSkipped(new SkippedNode(Label(node), op, gn.Graph.Path, reason));
+                        _report.AddSkipped(new SkippedNode(NodeLabels.Of(node), op, gn.Graph.Path, reason));
                     }
                 }
                 else if (touchesFloat)
@@ -491,7 +491,5 @@ public static class Float16Conversion
 
             list.Add(value);
         }
-
-        private static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
     }
 }

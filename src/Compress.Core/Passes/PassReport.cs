@@ -87,7 +87,7 @@ public sealed class PassReport
 
     /// <summary>Records that <paramref name="node"/> was quantized reading <paramref name="integerTensor"/> (recorded with <see cref="AddQuantizedWeight"/>).</summary>
     internal void AddWeightReader(string integerTensor, NodeProto node) =>
-        _quantizedWeights.Last(r => r.IntegerTensor == integerTensor).AddReader(DynamicQuantization.Label(node));
+        _quantizedWeights.Last(r => r.IntegerTensor == integerTensor).AddReader(NodeLabels.Of(node));
 
     /// <summary>Records a skipped node.</summary>
     public void AddSkipped(SkippedNode node) => _skipped.Add(node);

@@ -84,7 +84,7 @@ public static class WeightOnlyQuantization
             string? reason = SelectionReason(node, options) ?? (node.OpType == "Conv" ? state.TryQuantizeConv(candidate) : state.TryQuantize(candidate));
             if (reason is not null)
             {
-                report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
+                report.AddSkipped(new SkippedNode(NodeLabels.Of(node), node.OpType, candidate.Graph.Path, reason));
             }
         }
 
@@ -144,8 +144,6 @@ public static class WeightOnlyQuantization
 
         return null;
     }
-
-    private static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
 
     /// <summary>Names of one quantized weight and its shape.</summary>
     private sealed record QuantizedWeight(string Weight, string Scales, string? ZeroPoints, int K, int N);
@@ -390,7 +388,6 @@ public static class WeightOnlyQuantization
             nodes.Add(graph.CreateNode("Mul", graph.UniqueName(stem + "_bias_Mul"), [biasName, betaName], [scaled]));
             return scaled;
         }
-
 
         private void Remember(ConstantTensor constant)
         {

@@ -63,7 +63,7 @@ internal sealed class StaticQuantizationRun(
             string? reason = SelectionReason(candidate) ?? CheckQuantizable(candidate, role);
             if (reason is not null)
             {
-                report.AddSkipped(new SkippedNode(Label(node), node.OpType, candidate.Graph.Path, reason));
+                report.AddSkipped(new SkippedNode(NodeLabels.Of(node), node.OpType, candidate.Graph.Path, reason));
                 continue;
             }
 
@@ -193,7 +193,7 @@ internal sealed class StaticQuantizationRun(
             if (node.OpType == "MaxPool" && quantized.Contains((scope, node.Input[0])) && !ReadsInt8Conv(scope, node.Input[0], keptNodes))
             {
                 report.AddSkipped(new SkippedNode(
-                    Label(node),
+                    NodeLabels.Of(node),
                     node.OpType,
                     scope.Path,
                     "its input does not come from an int8 Conv: ONNX Runtime runs a uint8 MaxPool fast only in the NHWC form it gives int8 Conv chains, elsewhere in a generic NCHW loop (ocr-cls: 1.8 ms against 0.14 ms in float)"));
@@ -208,7 +208,7 @@ internal sealed class StaticQuantizationRun(
                 {
                     string rule = role == StaticOpRole.SharedParameters ? "data-movement ops follow their input, as in ORT" : "a Relu/Clip follows its input";
                     report.AddSkipped(new SkippedNode(
-                        Label(node),
+                        NodeLabels.Of(node),
                         node.OpType,
                         scope.Path,
                         $"input '{node.Input[0]}' is not quantized ({rule}; ForceQuantizeNoInputCheck: true quantizes it anyway)"));
@@ -324,7 +324,7 @@ internal sealed class StaticQuantizationRun(
 
             (GraphScope scope, NodeProto node) = selected[i];
             report.AddSkipped(new SkippedNode(
-                Label(node),
+                NodeLabels.Of(node),
                 node.OpType,
                 scope.Path,
                 "not connected to any quantized Conv/MatMul/Gemm: between float ops an int8 op only adds rounding and DQ/Q pairs"));
@@ -490,7 +490,7 @@ internal sealed class StaticQuantizationRun(
 
         _ranges[padded.Input] = range;
         _zeroWeightsAdded += padded.ZeroWeights;
-        report.AddNote($"{Label(node)}: input channels padded to 4 with zeros (ORT's int8 Conv kernel is much faster with 4)");
+        report.AddNote($"{NodeLabels.Of(node)}: input channels padded to 4 with zeros (ORT's int8 Conv kernel is much faster with 4)");
         Remember(scope.FindConstant(node.Input[1])!);
     }
 
@@ -517,7 +517,7 @@ internal sealed class StaticQuantizationRun(
             {
                 // ORT's QGemm and MatMulIntegerToFloat write float themselves: a Q/DQ pair on the model's
                 // output would only clip it to the calibrated range and cost a step.
-                report.AddNote($"{Label(node)}: output '{output}' is a model output and stays float (QGemm/MatMulIntegerToFloat write float)");
+                report.AddNote($"{NodeLabels.Of(node)}: output '{output}' is a model output and stays float (QGemm/MatMulIntegerToFloat write float)");
                 continue;
             }
 
@@ -769,7 +769,7 @@ internal sealed class StaticQuantizationRun(
     {
         if (node.OpType == "Gemm" && (ModelGraph.GetFloat(node, "alpha", 1f) != 1f || ModelGraph.GetFloat(node, "beta", 1f) != 1f))
         {
-            report.AddNote($"{Label(node)}: bias kept in float (Gemm alpha/beta != 1)");
+            report.AddNote($"{NodeLabels.Of(node)}: bias kept in float (Gemm alpha/beta != 1)");
             return;
         }
 
@@ -777,7 +777,7 @@ internal sealed class StaticQuantizationRun(
         TensorProto? value = bias?.Value;
         if (bias is null || value is null || bias.DataType != TensorProto.Types.DataType.Float || value.Dims.Count != 1)
         {
-            report.AddNote($"{Label(node)}: bias kept in float (not a 1-D float constant)");
+            report.AddNote($"{NodeLabels.Of(node)}: bias kept in float (not a 1-D float constant)");
             return;
         }
 
@@ -791,7 +791,7 @@ internal sealed class StaticQuantizationRun(
         int channels = w.Scales.Length;
         if (channels != 1 && channels != b.Length)
         {
-            report.AddNote($"{Label(node)}: bias kept in float (length {b.Length} != {channels} weight scales)");
+            report.AddNote($"{NodeLabels.Of(node)}: bias kept in float (length {b.Length} != {channels} weight scales)");
             return;
         }
 
@@ -832,7 +832,6 @@ internal sealed class StaticQuantizationRun(
         Remember(bias);
     }
 
-
     /// <summary>The Q/DQ domain for <paramref name="type"/>, declaring ORT's contrib opset the first time a 16-bit type needs it.</summary>
     private string QdqDomain(QuantType type)
     {
@@ -854,8 +853,6 @@ internal sealed class StaticQuantizationRun(
             _replacedConstants.Add(constant);
         }
     }
-
-    private static string Label(NodeProto node) => node.Name.Length > 0 ? node.Name : $"(unnamed {node.OpType} -> {node.Output.FirstOrDefault()})";
 
     /// <summary>How one activation tensor is quantized: its own calibrated range, or the parameters of <see cref="SharesWith"/>.</summary>
     private sealed class TensorPlan(string? sharesWith, QuantType type)
