@@ -75,26 +75,13 @@ internal static class DynamicQuantizationConv
         ModelGraph graph = run.Graph;
         string output = node.Output[0];
         QuantizationNames.Unit unit = run.Names.Next();
-        string xq = unit.Quantized();
-        string xScale = unit.Scale();
-        string xZeroPoint = unit.ZeroPoint();
-        string integerOut = unit.Name("i");
-        string castOut = unit.Float();
-        string scaleOut = unit.Name("m");
         string mulOut = biasName is null ? output : unit.Name("y");
-
-        NodeProto convInteger = graph.CreateNode("ConvInteger", DynamicQuantizationRun.ReplacedNodeName(node), [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]);
-        convInteger.Attribute.AddRange(node.Attribute.Select(a => a.Clone()));
-        NodeProto cast = graph.CreateNode("Cast", unit.Name("C"), [integerOut], [castOut]);
-        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
-        var nodes = new List<NodeProto>
+        List<NodeProto> nodes = run.EmitChain(unit, node.Input[0], w.Scale, mulOut, (xq, xZeroPoint, product) =>
         {
-            graph.CreateNode("DynamicQuantizeLinear", unit.QuantizeNode(), [node.Input[0]], [xq, xScale, xZeroPoint]),
-            convInteger,
-            cast,
-            graph.CreateNode("Mul", unit.Name("M"), [xScale, w.Scale], [scaleOut]),
-            graph.CreateNode("Mul", unit.Name("Y"), [castOut, scaleOut], [mulOut]),
-        };
+            NodeProto convInteger = graph.CreateNode("ConvInteger", DynamicQuantizationRun.ReplacedNodeName(node), [xq, w.Weight, xZeroPoint, w.ZeroPoint], [product]);
+            convInteger.Attribute.AddRange(node.Attribute.Select(a => a.Clone()));
+            return convInteger;
+        });
         if (biasName is not null)
         {
             string bias = PrepareBias(run, scope, unit, biasName, rank, nodes);

@@ -96,24 +96,10 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
     {
         string output = node.Output[0];
         QuantizationNames.Unit unit = Names.Next();
-        string xq = unit.Quantized();
-        string xScale = unit.Scale();
-        string xZeroPoint = unit.ZeroPoint();
-        string integerOut = unit.Name("i");
-        string castOut = unit.Float();
-        string scaleOut = unit.Name("m");
         (string? bias, List<NodeProto> biasPrep) = biasName is null ? (null, []) : PrepareBias(scope, unit, biasName, beta, n);
         string mulOut = bias is null ? output : unit.Name("y");
-
-        var nodes = new List<NodeProto>
-        {
-            Graph.CreateNode("DynamicQuantizeLinear", unit.QuantizeNode(), [node.Input[0]], [xq, xScale, xZeroPoint]),
-            Graph.CreateNode("MatMulInteger", ReplacedNodeName(node), w.ZeroPoint.Length == 0 ? [xq, w.Weight, xZeroPoint] : [xq, w.Weight, xZeroPoint, w.ZeroPoint], [integerOut]),
-            Graph.CreateNode("Cast", unit.Name("C"), [integerOut], [castOut]),
-            Graph.CreateNode("Mul", unit.Name("M"), [xScale, w.Scale], [scaleOut]),
-            Graph.CreateNode("Mul", unit.Name("Y"), [castOut, scaleOut], [mulOut]),
-        };
-        nodes[2].Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+        List<NodeProto> nodes = EmitChain(unit, node.Input[0], w.Scale, mulOut, (xq, xZeroPoint, product) =>
+            Graph.CreateNode("MatMulInteger", ReplacedNodeName(node), w.ZeroPoint.Length == 0 ? [xq, w.Weight, xZeroPoint] : [xq, w.Weight, xZeroPoint, w.ZeroPoint], [product]));
         nodes.InsertRange(0, biasPrep);
         if (bias is not null)
         {
@@ -121,6 +107,31 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         }
 
         return nodes;
+    }
+
+    /// <summary>
+    /// The chain around one integer node (MatMulInteger, ConvInteger): DynamicQuantizeLinear(<paramref name="input"/>) →
+    /// the node <paramref name="integerNode"/> builds from the quantized input, its zero point and the int32 product's
+    /// name → Cast → Mul by input scale × <paramref name="weightScale"/>, writing <paramref name="result"/>.
+    /// </summary>
+    public List<NodeProto> EmitChain(QuantizationNames.Unit unit, string input, string weightScale, string result, Func<string, string, string, NodeProto> integerNode)
+    {
+        string xq = unit.Quantized();
+        string xScale = unit.Scale();
+        string xZeroPoint = unit.ZeroPoint();
+        string product = unit.Name("i");
+        string productFloat = unit.Float();
+        string scale = unit.Name("m");
+        NodeProto cast = Graph.CreateNode("Cast", unit.Name("C"), [product], [productFloat]);
+        cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (long)TensorProto.Types.DataType.Float });
+        return
+        [
+            Graph.CreateNode("DynamicQuantizeLinear", unit.QuantizeNode(), [input], [xq, xScale, xZeroPoint]),
+            integerNode(xq, xZeroPoint, product),
+            cast,
+            Graph.CreateNode("Mul", unit.Name("M"), [xScale, weightScale], [scale]),
+            Graph.CreateNode("Mul", unit.Name("Y"), [productFloat, scale], [result]),
+        ];
     }
 
     /// <summary>com.microsoft DynamicQuantizeMatMul(A, B, b_scale, b_zero_point, bias) [→ Add for non-1-D bias], named as the node it replaces.</summary>
