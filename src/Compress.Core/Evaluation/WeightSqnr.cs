@@ -41,15 +41,13 @@ public static class WeightSqnr
             throw new ArgumentException("The signal and its approximation differ in length.", nameof(approximation));
         }
 
-        double power = 0, noise = 0;
+        var sqnr = default(SqnrAccumulator);
         for (int i = 0; i < signal.Length; i++)
         {
-            double d = (double)signal[i] - approximation[i];
-            power += (double)signal[i] * signal[i];
-            noise += d * d;
+            sqnr.Add(signal[i], approximation[i]);
         }
 
-        return noise == 0 ? 999 : power == 0 ? -999 : Math.Round(10 * Math.Log10(power / noise), 3);
+        return sqnr.Decibels;
     }
 
     private static IEnumerable<string> InitializerNames(GraphProto graph)

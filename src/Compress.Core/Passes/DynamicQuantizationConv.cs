@@ -142,7 +142,7 @@ internal static class DynamicQuantizationConv
         float[] columnsAreChannels = RowMajor.Transpose<float>(w, outputChannels, perChannelSize);
         bool asymmetric = options.WeightType == QuantType.QUInt8 && !options.PerChannel;
         QuantizedMatrix q = QuantizedMatrix.Quantize(columnsAreChannels, perChannelSize, outputChannels, asymmetric ? QuantType.QUInt8 : QuantType.QInt8, options.PerChannel, options.ReduceRange);
-        float[] dequantized = q.Dequantized();
+        double sqnr = q.Sqnr(columnsAreChannels);
         if (!asymmetric)
         {
             q = q.ToOffsetUInt8();
@@ -156,7 +156,7 @@ internal static class DynamicQuantizationConv
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, scaleDims, q.Scales));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateUInt8(names.ZeroPoint, [], [(byte)q.ZeroPoints[0]]));
         run.Cache(key, names);
-        run.Report.AddQuantizedWeight(names.Weight, weight.Name, columnsAreChannels, dequantized);
+        run.Report.AddQuantizedWeight(names.Weight, weight.Name, w.Length, sqnr);
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

@@ -1,3 +1,4 @@
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -108,9 +109,7 @@ internal static class DynamicQuantizationLstm
         bool perChannel = run.Options.PerChannel;
         var data = new byte[w.Length];
         var scales = new List<float>();
-        // The gate-major copies of every direction and their dequantized values, for the weight's SQNR.
-        float[] gateMajor = new float[w.Length];
-        float[] restored = new float[w.Length];
+        var sqnr = default(SqnrAccumulator); // over every direction
         for (int d = 0; d < directions; d++)
         {
             // [4H, K] → [K, 4H]: QuantizedMatrix scales per column, the gate channel.
@@ -125,8 +124,7 @@ internal static class DynamicQuantizationLstm
 
             QuantizedMatrix q = QuantizedMatrix.Quantize(transposed, inner, gates, QuantType.QInt8, perChannel, run.Options.ReduceRange);
             q.Data.CopyTo(data, d * gates * inner);
-            transposed.CopyTo(gateMajor, d * gates * inner);
-            q.Dequantized().CopyTo(restored, d * gates * inner);
+            q.AddTo(ref sqnr, transposed);
             scales.AddRange(q.Scales);
         }
 
@@ -137,7 +135,7 @@ internal static class DynamicQuantizationLstm
         run.Graph.AddConstant(weight.Owner, TensorData.CreateFloat(names.Scale, parameterDims, scales.ToArray()));
         run.Graph.AddConstant(weight.Owner, TensorData.CreateInt8(names.ZeroPoint, parameterDims, new sbyte[scales.Count]));
         run.Cache(key, names);
-        run.Report.AddQuantizedWeight(names.Weight, weight.Name, gateMajor, restored);
+        run.Report.AddQuantizedWeight(names.Weight, weight.Name, w.Length, sqnr.Decibels);
         run.Remember(weight);
         run.Report.WeightsQuantized++;
         run.Report.ParametersQuantized += w.Length;

@@ -81,7 +81,7 @@ internal sealed class DynamicQuantizationRun(ModelGraph graph, DynamicQuantizati
         }
 
         Cache(key, names);
-        Report.AddQuantizedWeight(names.Weight, weight.Name, w, q.Dequantized());
+        Report.AddQuantizedWeight(names.Weight, weight.Name, w.Length, q.Sqnr(w));
         Remember(weight);
         Report.WeightsQuantized++;
         Report.ParametersQuantized += w.Length;

@@ -16,6 +16,7 @@ public sealed class PassReport
     private readonly List<string> _notes = [];
     private readonly List<KeyValuePair<string, long>> _counts = [];
     private readonly List<QuantizedWeightRecord> _quantizedWeights = [];
+    private readonly Dictionary<string, QuantizedWeightRecord> _quantizedWeightsByTensor = new(StringComparer.Ordinal);
 
     /// <summary>Creates an empty report for the pass called <paramref name="pass"/>.</summary>
     public PassReport(string pass) => Pass = pass;
@@ -79,15 +80,19 @@ public sealed class PassReport
     internal IReadOnlyList<QuantizedWeightRecord> QuantizedWeights => _quantizedWeights;
 
     /// <summary>
-    /// Records that <paramref name="integerTensor"/> now stands for the float weight <paramref name="tensor"/>, with the
-    /// SQNR of its dequantized values <paramref name="restored"/> against <paramref name="weight"/>.
+    /// Records that <paramref name="integerTensor"/> now stands for the float weight <paramref name="tensor"/> of
+    /// <paramref name="elements"/> elements, which it represents with <paramref name="sqnrDb"/>.
     /// </summary>
-    internal void AddQuantizedWeight(string integerTensor, string tensor, ReadOnlySpan<float> weight, ReadOnlySpan<float> restored) =>
-        _quantizedWeights.Add(new QuantizedWeightRecord(integerTensor, tensor, weight.Length, WeightSqnr.Sqnr(weight, restored)));
+    internal void AddQuantizedWeight(string integerTensor, string tensor, long elements, double sqnrDb)
+    {
+        var record = new QuantizedWeightRecord(integerTensor, tensor, elements, sqnrDb);
+        _quantizedWeights.Add(record);
+        _quantizedWeightsByTensor[integerTensor] = record;
+    }
 
     /// <summary>Records that <paramref name="node"/> was quantized reading <paramref name="integerTensor"/> (recorded with <see cref="AddQuantizedWeight"/>).</summary>
     internal void AddWeightReader(string integerTensor, NodeProto node) =>
-        _quantizedWeights.Last(r => r.IntegerTensor == integerTensor).AddReader(NodeLabels.Of(node));
+        _quantizedWeightsByTensor[integerTensor].AddReader(NodeLabels.Of(node));
 
     /// <summary>Records a skipped node.</summary>
     public void AddSkipped(SkippedNode node) => _skipped.Add(node);

@@ -1,3 +1,4 @@
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -69,18 +70,23 @@ internal sealed class QuantizedMatrix
         return new QuantizedMatrix(rows, columns, type, data, scales, zeroPoints);
     }
 
-    /// <summary>Every element dequantized, row-major [rows, columns].</summary>
-    public float[] Dequantized()
+    /// <summary>Adds how far the quantized values are from <paramref name="original"/> (row-major [rows, columns], the values they were quantized from).</summary>
+    public void AddTo(ref SqnrAccumulator sqnr, ReadOnlySpan<float> original)
     {
-        var values = new float[Data.Length];
-        for (int i = 0; i < values.Length; i++)
+        for (int i = 0; i < original.Length; i++)
         {
             int g = Scales.Length == 1 ? 0 : i % Columns;
             int q = Type == QuantType.QInt8 ? (sbyte)Data[i] : Data[i];
-            values[i] = (q - ZeroPoints[g]) * Scales[g];
+            sqnr.Add(original[i], (q - ZeroPoints[g]) * Scales[g]);
         }
+    }
 
-        return values;
+    /// <summary>How well the quantized values represent <paramref name="original"/>.</summary>
+    public double Sqnr(ReadOnlySpan<float> original)
+    {
+        var sqnr = default(SqnrAccumulator);
+        AddTo(ref sqnr, original);
+        return sqnr.Decibels;
     }
 
     /// <summary>

@@ -266,7 +266,7 @@ public static class WeightOnlyQuantization
                 Remember(weight);
                 report.WeightsQuantized++;
                 report.ParametersQuantized += q.ElementCount;
-                report.AddQuantizedWeight(names.Quantized, weight.Name, floats, q.Dequantized());
+                report.AddQuantizedWeight(names.Quantized, weight.Name, floats.Length, q.Sqnr(floats));
             }
 
             report.AddWeightReader(names.Quantized, node);

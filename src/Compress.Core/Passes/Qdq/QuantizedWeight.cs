@@ -1,3 +1,4 @@
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -71,26 +72,19 @@ internal sealed class QuantizedWeight
         return new QuantizedWeight(dims, axis, type, data, parameters.Select(p => p.Scale).ToArray(), parameters.Select(p => p.ZeroPoint).ToArray());
     }
 
-    /// <summary>Every element dequantized, in the tensor's order.</summary>
-    public float[] Dequantized()
-    {
-        var values = new float[ElementCount];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = Dequantize(i);
-        }
-
-        return values;
-    }
-
-    /// <summary>The dequantized value of element <paramref name="index"/> (for checks).</summary>
-    public float Dequantize(int index)
+    /// <summary>How well the quantized values represent <paramref name="original"/>, the values they were quantized from.</summary>
+    public double Sqnr(ReadOnlySpan<float> original)
     {
         int channels = Scales.Length;
         long inner = Axis is { } a ? Dims.Skip(a + 1).Aggregate(1L, (x, y) => x * y) : ElementCount;
-        int c = Channel(index, inner, channels);
-        int q = QuantTypeEncoding.Read(Data, index, Type);
-        return (q - ZeroPoints[c]) * Scales[c];
+        var sqnr = default(SqnrAccumulator);
+        for (int i = 0; i < original.Length; i++)
+        {
+            int c = Channel(i, inner, channels);
+            sqnr.Add(original[i], (QuantTypeEncoding.Read(Data, i, Type) - ZeroPoints[c]) * Scales[c]);
+        }
+
+        return sqnr.Decibels;
     }
 
     public TensorProto WeightTensor(string name) => TensorData.Create(name, Dims, QuantTypeEncoding.DataType(Type), Data);

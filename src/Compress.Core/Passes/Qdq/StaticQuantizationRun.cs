@@ -1,5 +1,6 @@
 using System.Globalization;
 using Compress.Core.Calibration;
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Spec;
@@ -737,7 +738,7 @@ internal sealed class StaticQuantizationRun(
             graph.AddConstant(constant.Owner, w.ScaleTensor(entry.Scale));
             graph.AddConstant(constant.Owner, w.ZeroPointTensor(entry.ZeroPoint));
             _weights[key] = entry;
-            report.AddQuantizedWeight(entry.Quantized, constant.Name, floats, w.Dequantized());
+            report.AddQuantizedWeight(entry.Quantized, constant.Name, floats.Length, w.Sqnr(floats));
             Remember(constant);
             report.WeightsQuantized++;
             report.ParametersQuantized += w.ElementCount;
@@ -802,10 +803,13 @@ internal sealed class StaticQuantizationRun(
         }
 
         var q = new int[b.Length];
+        var sqnr = default(SqnrAccumulator);
         for (int i = 0; i < b.Length; i++)
         {
-            double v = Math.Round(b[i] / (double)scales[channels == 1 ? 0 : i], MidpointRounding.ToEven);
+            float scale = scales[channels == 1 ? 0 : i];
+            double v = Math.Round(b[i] / (double)scale, MidpointRounding.ToEven);
             q[i] = (int)Math.Clamp(v, int.MinValue, int.MaxValue);
+            sqnr.Add(b[i], (float)(q[i] * (double)scale));
         }
 
         QuantizationNames.Unit names = _names.Next();
@@ -813,7 +817,7 @@ internal sealed class StaticQuantizationRun(
         string scaleName = names.Scale();
         long[] scaleDims = channels == 1 ? [] : [channels];
         graph.AddConstant(scope, TensorData.CreateInt32(quantized, [b.Length], q));
-        report.AddQuantizedWeight(quantized, bias.Name, b, q.Select((v, i) => (float)(v * (double)scales[channels == 1 ? 0 : i])).ToArray());
+        report.AddQuantizedWeight(quantized, bias.Name, b.Length, sqnr.Decibels);
         report.AddWeightReader(quantized, node);
         graph.AddConstant(scope, TensorData.CreateFloat(scaleName, scaleDims, scales));
         string dequantized = names.Dequantized();
