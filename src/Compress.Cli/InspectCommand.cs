@@ -20,9 +20,7 @@ internal static class InspectCommand
 
     private static int Inspect(FileInfo model, bool json)
     {
-        ModelProto proto = OnnxModelFile.Load(model.FullName, new OnnxLoadOptions { LoadExternalData = false });
-        long storedBytes = ModelInputFiles.StoredBytes(proto, model.FullName);
-        OnnxModelFile.LoadExternalData(proto, model.FullName);
+        (ModelProto proto, long storedBytes) = ModelInputFiles.LoadWithStoredBytes(model.FullName);
 
         // Weights stored sparse (storage: sparse) are parameters like any other.
         SparseInitializerStorage.Densify(proto);

@@ -89,10 +89,8 @@ public sealed class CompressPipeline(IPipelineLog log)
         string outputPath = Path.GetFullPath(Path.Combine(outputRoot, model.OutputPath));
         string reportPath = Path.GetFullPath(Path.Combine(outputRoot, model.ReportPath));
 
-        // Read once: the external data references give source_bytes (like output_bytes, it counts the data files), then the data.
-        ModelProto proto = OnnxModelFile.Load(model.SourcePath, new OnnxLoadOptions { LoadExternalData = false });
-        long sourceBytes = ModelInputFiles.StoredBytes(proto, model.SourcePath);
-        OnnxModelFile.LoadExternalData(proto, model.SourcePath);
+        // Like output_bytes, source_bytes counts the external data files.
+        (ModelProto proto, long sourceBytes) = ModelInputFiles.LoadWithStoredBytes(model.SourcePath);
 
         // Passes read graph.initializer only: a source that stores weights sparse gets them back dense.
         SparseInitializerStorage.Densify(proto);

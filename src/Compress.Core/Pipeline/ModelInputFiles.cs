@@ -90,14 +90,20 @@ public static class ModelInputFiles
     }
 
     /// <summary>
-    /// The model file's size plus its external data files' (the weights of a model over 2 GB live there), for a model
-    /// read from <paramref name="modelPath"/> without its external data.
+    /// Loads the model at <paramref name="modelPath"/> with its external data, reading the file once, and the bytes it
+    /// is stored in: the file plus its external data files (the weights of a model over 2 GB live there).
     /// </summary>
-    public static long StoredBytes(ModelProto unloaded, string modelPath) =>
-        new FileInfo(modelPath).Length + ExternalDataFiles(unloaded, modelPath).Sum(f => new FileInfo(f).Length);
+    /// <exception cref="CompressException">The model or its external data cannot be read (CMP1xxx).</exception>
+    public static (ModelProto Model, long StoredBytes) LoadWithStoredBytes(string modelPath)
+    {
+        ModelProto model = OnnxModelFile.Load(modelPath, new OnnxLoadOptions { LoadExternalData = false });
+        long storedBytes = new FileInfo(modelPath).Length + ExternalDataFiles(model, modelPath).Sum(f => new FileInfo(f).Length);
+        OnnxModelFile.LoadExternalData(model, modelPath);
+        return (model, storedBytes);
+    }
 
     /// <summary>As <see cref="ExternalDataFiles(string)"/>, for a model already read from <paramref name="modelPath"/> without its external data.</summary>
-    public static IReadOnlyList<string> ExternalDataFiles(ModelProto unloaded, string modelPath)
+    private static List<string> ExternalDataFiles(ModelProto unloaded, string modelPath)
     {
         ArgumentNullException.ThrowIfNull(unloaded);
         string folder = Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
