@@ -80,12 +80,19 @@ internal static class Recipes
             BlockSize = 32,
             OpTypesToQuantize = ["MatMul", "Gemm"],
         });
-        yield return Make("int4 weight-only, float16 scales, int8 Conv weights", _ => new QuantizePassSpec
+        yield return Make("int4 weight-only, float32 scales (onnxruntime.quantization's form)", _ => new QuantizePassSpec
         {
             Mode = QuantizationMode.WeightOnly,
             Bits = 4,
             BlockSize = 32,
-            ScaleType = WeightScaleType.Float16,
+            ScaleType = WeightScaleType.Float,
+            OpTypesToQuantize = ["MatMul", "Gemm"],
+        });
+        yield return Make("int4 weight-only, int8 Conv weights", _ => new QuantizePassSpec
+        {
+            Mode = QuantizationMode.WeightOnly,
+            Bits = 4,
+            BlockSize = 32,
             OpTypesToQuantize = ["MatMul", "Gemm", "Conv"],
         });
         yield return Make("float16", _ => new Float16PassSpec { KeepIoTypes = true });

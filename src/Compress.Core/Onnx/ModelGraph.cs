@@ -134,6 +134,26 @@ public sealed class ModelGraph
     public void InsertAfter(GraphScope scope, NodeProto anchor, IReadOnlyList<NodeProto> nodes) =>
         InsertNodes(scope, IndexOf(scope, anchor) + 1, nodes);
 
+    /// <summary>
+    /// Inserts <paramref name="nodes"/> just after the node of <paramref name="scope"/> that produces <paramref name="name"/>
+    /// (a Constant node), or at the top of the graph when no node does (an initializer): the earliest place they can read it.
+    /// </summary>
+    public void InsertAfterDefinition(GraphScope scope, string name, IReadOnlyList<NodeProto> nodes)
+    {
+        EnsureOwned(scope);
+        int index = 0;
+        for (int i = 0; i < scope.Graph.Node.Count; i++)
+        {
+            if (scope.Graph.Node[i].Output.Contains(name))
+            {
+                index = i + 1;
+                break;
+            }
+        }
+
+        InsertNodes(scope, index, nodes);
+    }
+
     /// <summary>Removes <paramref name="node"/> from <paramref name="scope"/>.</summary>
     public void RemoveNode(GraphScope scope, NodeProto node)
     {

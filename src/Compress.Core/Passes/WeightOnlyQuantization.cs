@@ -109,10 +109,18 @@ public static class WeightOnlyQuantization
             }
 
             string accuracy = options.AccuracyLevel is { } level ? string.Create(CultureInfo.InvariantCulture, $", accuracy_level {level}") : string.Empty;
-            string half = options.ScaleType == WeightScaleType.Float16 ? " (float16 scales: MatMulNBits computes in float16 between Casts)" : string.Empty;
             report.AddNote(string.Create(
                 CultureInfo.InvariantCulture,
-                $"weights {options.Bits}-bit {(options.Symmetric ? "symmetric" : "asymmetric")} in blocks of {options.BlockSize} along K{accuracy}; activations stay float{half}"));
+                $"weights {options.Bits}-bit {(options.Symmetric ? "symmetric" : "asymmetric")} in blocks of {options.BlockSize} along K{accuracy}; activations stay float"));
+            if (state.HalfScaleWeights > 0)
+            {
+                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.HalfScaleWeights} weight(s) store their block scales as float16, read through a Cast to float32 that ONNX Runtime folds at load (MatMulNBits computes in float32)"));
+            }
+
+            if (state.FloatScaleFallbacks > 0)
+            {
+                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.FloatScaleFallbacks} weight(s) keep float32 block scales: a scale is outside float16's normal range"));
+            }
             if (state.ConvWeights > 0)
             {
                 report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.ConvWeights} Conv weight(s) stored int8 per output channel (DequantizeLinear, axis 0); Conv computes in float"));
@@ -153,7 +161,6 @@ public static class WeightOnlyQuantization
     {
         private readonly Dictionary<string, QuantizedWeight> _cache = new(StringComparer.Ordinal);
         private readonly List<ConstantTensor> _replaced = [];
-        private readonly Dictionary<(GraphScope Scope, string Input), string> _halfInputs = [];
         private readonly Dictionary<string, (QuantizationNames.Unit Unit, string Quantized, string Scale, string ZeroPoint)> _convWeights = new(StringComparer.Ordinal);
         private readonly QuantizationNames _names = new(graph);
 
@@ -162,6 +169,12 @@ public static class WeightOnlyQuantization
 
         /// <summary>Float constants that quantized nodes stopped reading (removal candidates, first-seen order).</summary>
         public IReadOnlyList<ConstantTensor> ReplacedConstants => _replaced;
+
+        /// <summary>Distinct MatMul/Gemm weights whose block scales are stored as float16.</summary>
+        public int HalfScaleWeights { get; private set; }
+
+        /// <summary>Distinct weights that <see cref="WeightScaleType.Auto"/> left with float32 scales (a scale does not fit float16).</summary>
+        public int FloatScaleFallbacks { get; private set; }
 
         /// <summary>Distinct weights whose K needed a padded last block.</summary>
         public int PaddedWeights { get; private set; }
@@ -190,6 +203,7 @@ public static class WeightOnlyQuantization
             float alpha = isGemm ? ModelGraph.GetFloat(node, "alpha", 1f) : 1f;
             float beta = isGemm ? ModelGraph.GetFloat(node, "beta", 1f) : 1f;
             QuantizedWeight q = GetOrQuantize(weight, value, transB, alpha);
+            report.AddWeightReader(q.Weight, node);
             string output = node.Output[0];
             string stem = node.Name.Length > 0 ? node.Name : output;
             string? biasName = isGemm && node.Input.Count > 2 && node.Input[2].Length > 0 ? node.Input[2] : null;
@@ -197,17 +211,14 @@ public static class WeightOnlyQuantization
             string? bias = biasName is null ? null : PrepareBias(scope, stem, biasName, beta, nodes);
             string matMulOut = bias is null ? output : graph.UniqueName(stem + "_MatMulNBits_out");
 
-            bool half = options.ScaleType == WeightScaleType.Float16;
-            string a = half ? HalfInput(scope, node, node.Input[0], nodes) : node.Input[0];
-            string nbitsOut = half ? graph.UniqueName(stem + "_MatMulNBits_half") : matMulOut;
-            var inputs = new List<string> { a, q.Weight, q.Scales };
+            var inputs = new List<string> { node.Input[0], q.Weight, q.Scales };
             if (q.ZeroPoints is not null)
             {
                 inputs.Add(q.ZeroPoints);
             }
 
             string name = graph.UniqueName(node.Name.Length > 0 ? $"{node.Name}_Q{options.Bits}" : $"{output}_MatMulNBits");
-            NodeProto matMul = graph.CreateNode(MatMulNBitsOp, name, inputs, [nbitsOut], ModelGraph.MicrosoftDomain);
+            NodeProto matMul = graph.CreateNode(MatMulNBitsOp, name, inputs, [matMulOut], ModelGraph.MicrosoftDomain);
             matMul.Attribute.Add(IntAttribute("K", q.K));
             matMul.Attribute.Add(IntAttribute("N", q.N));
             matMul.Attribute.Add(IntAttribute("bits", options.Bits));
@@ -218,10 +229,6 @@ public static class WeightOnlyQuantization
             }
 
             nodes.Add(matMul);
-            if (half)
-            {
-                nodes.Add(CastNode(nbitsOut, matMulOut, TensorProto.Types.DataType.Float, stem + "_Cast_float"));
-            }
 
             if (bias is not null)
             {
@@ -284,23 +291,6 @@ public static class WeightOnlyQuantization
             return null;
         }
 
-        /// <summary>
-        /// The float16 copy of activation <paramref name="input"/> that float16-scaled MatMulNBits reads: one Cast per
-        /// tensor and graph, inserted before the first node that needs it (nodes sharing an input share the Cast).
-        /// </summary>
-        private string HalfInput(GraphScope scope, NodeProto node, string input, List<NodeProto> nodes)
-        {
-            if (_halfInputs.TryGetValue((scope, input), out string? cast))
-            {
-                return cast;
-            }
-
-            cast = graph.UniqueName(input + "_float16");
-            nodes.Add(CastNode(input, cast, TensorProto.Types.DataType.Float16, (node.Name.Length > 0 ? node.Name : cast) + "_Cast_float16"));
-            _halfInputs[(scope, input)] = cast;
-            return cast;
-        }
-
         private NodeProto CastNode(string input, string output, TensorProto.Types.DataType to, string name)
         {
             NodeProto cast = graph.CreateNode("Cast", graph.UniqueName(name), [input], [output]);
@@ -334,7 +324,19 @@ public static class WeightOnlyQuantization
                 }
             }
 
-            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, options.ScaleType == WeightScaleType.Float16);
+            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: options.ScaleType == WeightScaleType.Float16);
+            if (options.ScaleType == WeightScaleType.Auto)
+            {
+                if (blocks.ScalesFitHalf())
+                {
+                    blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: true);
+                }
+                else
+                {
+                    FloatScaleFallbacks++;
+                }
+            }
+
             string baseName = weight.Name + (transB ? "_T" : string.Empty);
             var names = new QuantizedWeight(
                 graph.UniqueName($"{baseName}_Q{options.Bits}"),
@@ -343,7 +345,19 @@ public static class WeightOnlyQuantization
                 k,
                 n);
             graph.AddConstant(weight.Owner, blocks.WeightTensor(names.Weight));
-            graph.AddConstant(weight.Owner, blocks.ScaleTensor(names.Scales));
+            if (blocks.HalfScales)
+            {
+                // MatMulNBits reads scales of its input's type: float16 bytes in the file, one Cast to float32 in the graph
+                // (placed where the scales are defined, so every reader in this graph or a subgraph sees it).
+                string stored = graph.UniqueName(baseName + "_scales_f16");
+                graph.AddConstant(weight.Owner, blocks.ScaleTensor(stored));
+                graph.InsertAfterDefinition(weight.Owner, stored, [CastNode(stored, names.Scales, TensorProto.Types.DataType.Float, names.Scales + "_Cast")]);
+                HalfScaleWeights++;
+            }
+            else
+            {
+                graph.AddConstant(weight.Owner, blocks.ScaleTensor(names.Scales));
+            }
             if (names.ZeroPoints is not null)
             {
                 graph.AddConstant(weight.Owner, blocks.ZeroPointTensor(names.ZeroPoints));
@@ -353,6 +367,7 @@ public static class WeightOnlyQuantization
             Remember(weight);
             report.WeightsQuantized++;
             report.ParametersQuantized += w.Length;
+            report.AddQuantizedWeight(names.Weight, weight.Name, w.Length, blocks.Sqnr(nk));
             if (k % options.BlockSize != 0)
             {
                 PaddedWeights++;

@@ -1,3 +1,4 @@
+using Compress.Core.Evaluation;
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 
@@ -126,6 +127,53 @@ internal sealed class WeightOnlyQuantizationBlocks
 
         float half = (float)(Half)scale;
         return half == 0f ? (float)Half.Epsilon : float.IsInfinity(half) ? (float)Half.MaxValue : half;
+    }
+
+    /// <summary>Signal-to-quantization-noise ratio (dB) of the stored blocks against <paramref name="weightNk"/>, the weight they came from.</summary>
+    public double Sqnr(ReadOnlySpan<float> weightNk)
+    {
+        int perByte = 8 / Bits;
+        int mask = (1 << Bits) - 1;
+        int mid = 1 << (Bits - 1);
+        var sqnr = default(SqnrAccumulator);
+        for (int column = 0; column < N; column++)
+        {
+            for (int block = 0; block < BlocksPerColumn; block++)
+            {
+                float scale = Scales[(column * BlocksPerColumn) + block];
+                int zeroPoint = ZeroPoints is null ? mid : (ZeroPoints[(column * ZeroPointBytesPerColumn) + (block / perByte)] >> (block % perByte * Bits)) & mask;
+                long blobOffset = ((long)column * BlocksPerColumn * BlobSize) + ((long)block * BlobSize);
+                int start = block * BlockSize;
+                int end = Math.Min(start + BlockSize, K);
+                for (int i = start; i < end; i++)
+                {
+                    int index = i - start;
+                    int code = (Packed[blobOffset + (index / perByte)] >> (index % perByte * Bits)) & mask;
+                    sqnr.Add(weightNk[(column * K) + i], (code - zeroPoint) * scale);
+                }
+            }
+        }
+
+        return sqnr.Decibels;
+    }
+
+    /// <summary>
+    /// True when every scale is 0 or a normal float16 magnitude (2^-14 to 65504): stored as float16 it keeps 11
+    /// significant bits, far finer than the 2^bits codes it scales. Subnormal scales would lose those bits.
+    /// </summary>
+    public bool ScalesFitHalf()
+    {
+        const float minNormal = 6.1035156e-5f; // 2^-14
+        foreach (float scale in Scales)
+        {
+            float magnitude = MathF.Abs(scale);
+            if (magnitude != 0f && (magnitude < minNormal || magnitude > (float)Half.MaxValue))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The packed weight tensor [N, blocks, blob] uint8.</summary>

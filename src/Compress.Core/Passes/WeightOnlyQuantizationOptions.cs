@@ -32,8 +32,8 @@ public sealed class WeightOnlyQuantizationOptions
     /// </summary>
     public int? AccuracyLevel { get; init; }
 
-    /// <summary>float32 (default) or float16 block scales; float16 makes MatMulNBits compute in float16.</summary>
-    public WeightScaleType ScaleType { get; init; } = WeightScaleType.Float;
+    /// <summary>How block scales are stored: float16 where they fit (default), always float32, or always float16.</summary>
+    public WeightScaleType ScaleType { get; init; } = WeightScaleType.Auto;
 
     /// <summary>Operators to quantize (MatMul and/or Gemm).</summary>
     public IReadOnlyList<string> OpTypesToQuantize { get; init; } = ["MatMul", "Gemm"];

@@ -109,8 +109,8 @@ public sealed class QuantizePassSpec : PassSpec
     /// <summary>Weight-only: MatMulNBits <c>accuracy_level</c> (0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute); null leaves it out.</summary>
     public int? AccuracyLevel { get; init; }
 
-    /// <summary>Weight-only: float32 (default) or float16 block scales (<c>scale_type</c>).</summary>
-    public WeightScaleType ScaleType { get; init; } = WeightScaleType.Float;
+    /// <summary>Weight-only: how block scales are stored (<c>scale_type</c>; float16 where they fit by default).</summary>
+    public WeightScaleType ScaleType { get; init; } = WeightScaleType.Auto;
 
     /// <summary>The op types quantized by default in <paramref name="mode"/>.</summary>
     public static IReadOnlyList<string> DefaultOpTypesFor(QuantizationMode mode) => mode switch

@@ -220,14 +220,15 @@ internal static class SpecKeys
     public static IReadOnlyList<KeyValuePair<string, QuantType>> EightBitQuantTypes { get; } =
         [.. QuantTypes.Where(t => t.Value is QuantType.QInt8 or QuantType.QUInt8)];
 
-    /// <summary>YAML spellings of <see cref="Spec.QuantFormat"/>, compared case-insensitively.</summary>
     /// <summary>YAML spellings of <see cref="WeightScaleType"/> (weight_only <c>scale_type</c>), exact.</summary>
     public static IReadOnlyList<KeyValuePair<string, WeightScaleType>> WeightScaleTypes { get; } =
     [
+        new("auto", WeightScaleType.Auto),
         new("float", WeightScaleType.Float),
         new("float16", WeightScaleType.Float16),
     ];
 
+    /// <summary>YAML spellings of <see cref="Spec.QuantFormat"/>, compared case-insensitively.</summary>
     public static IReadOnlyList<KeyValuePair<string, QuantFormat>> QuantFormats { get; } =
     [
         new("QDQ", Spec.QuantFormat.QDQ),

@@ -14,6 +14,17 @@ internal static class OrtRunner
         return Run(session, new Dictionary<string, (float[] Data, long[] Shape)> { [inputName] = (data, shape) }, session.OutputNames[0]);
     }
 
+    /// <summary>Runs <see cref="TinyModels.MatMulInIf"/>-shaped models: X [rows, K] and a scalar bool <c>cond</c> choosing the branch.</summary>
+    public static float[] RunWithCondition(ModelProto model, float[] x, int rows, bool condition)
+    {
+        using InferenceSession session = CreateSession(model.ToByteArray(), null);
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [rows, TinyModels.K]);
+        using var cond = OrtValue.CreateTensorValueFromMemory(new[] { condition }, []);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, ["X", "cond"], [input, cond], [session.OutputNames[0]]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
     /// <summary>Runs a session with float inputs and returns one float output.</summary>
     public static float[] Run(InferenceSession session, IReadOnlyDictionary<string, (float[] Data, long[] Shape)> inputs, string outputName)
     {

@@ -1,14 +1,19 @@
 using Compress.Core.Onnx;
 using Compress.Core.Onnx.Proto;
 using Compress.Core.Passes;
+using Compress.Core.Spec;
 
 namespace Compress.Core.Tests.Passes;
 
-/// <summary>Weight-only MatMulNBits quantization on hand-built models.</summary>
+/// <summary>
+/// Weight-only MatMulNBits quantization on hand-built models, with float32 scales: the layout onnxruntime.quantization
+/// writes, checked block by block (float16 scales: <see cref="WeightOnlyScaleTypeAndConvTests"/>).
+/// </summary>
 public class WeightOnlyQuantizationTests
 {
     private const int Rows = 3;
     private const int Width = 12;
+    private static readonly string[] SharedWeightReaders = ["mm1", "mm2"];
 
     [TestCase(64, 16, true)]
     [TestCase(64, 32, true)]
@@ -29,7 +34,7 @@ public class WeightOnlyQuantizationTests
         float[] x = TinyModels.RandomValues(Rows * k, 12);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, k]);
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = blockSize, Symmetric = symmetric });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = blockSize, Symmetric = symmetric });
 
         Assert.That(report.NodesQuantized, Is.EqualTo(1));
         Assert.That(report.ParametersQuantized, Is.EqualTo(k * Width));
@@ -61,7 +66,7 @@ public class WeightOnlyQuantizationTests
         float[] x = TinyModels.RandomValues(Rows * k, 22);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, k]);
 
-        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { Bits = 8, BlockSize = 32, Symmetric = false });
+        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, Bits = 8, BlockSize = 32, Symmetric = false });
 
         WeightOnlyReferenceDecoder.Decoded decoded = WeightOnlyReferenceDecoder.Decode(new ModelGraph(model).Main, model.Graph.Node.Single());
         Assert.That(decoded.Bits, Is.EqualTo(8));
@@ -79,7 +84,7 @@ public class WeightOnlyQuantizationTests
         float[] x = TinyModels.RandomValues(Rows * k, 32);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, k]);
 
-        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { AccuracyLevel = 4 });
+        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, AccuracyLevel = 4 });
 
         Assert.That(model.Graph.Node.Single().Attribute.Single(a => a.Name == "accuracy_level").I, Is.EqualTo(4));
         float[] actual = OrtRunner.Run(model, "X", x, [Rows, k]);
@@ -115,7 +120,7 @@ public class WeightOnlyQuantizationTests
         float[] weightKn = transB ? Transpose(b, TinyModels.N, k) : b;
         float[] scaledKn = weightKn.Select(v => 0.5f * v).ToArray();
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = 16 });
 
         Assert.That(report.NodesQuantized, Is.EqualTo(1));
         Assert.That(report.ConstantsRemoved, Is.EqualTo(2), "float B and C both replaced");
@@ -131,7 +136,7 @@ public class WeightOnlyQuantizationTests
         ModelProto model = TinyModels.Gemm(1f, 1f, true, [TinyModels.N]);
         model.Graph.Node[0].Attribute.Add(new AttributeProto { Name = "transA", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions());
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float });
 
         Assert.That(report.NodesQuantized, Is.Zero);
         Assert.That(report.SkippedNodes.Single(), Is.EqualTo(new SkippedNode("gemm", "Gemm", "tiny", "Gemm with transA=1 (MatMulNBits takes A as is)")));
@@ -145,7 +150,7 @@ public class WeightOnlyQuantizationTests
         model.Graph.Input.Add(new ValueInfoProto { Name = "V", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, TinyModels.K, TinyModels.K) });
         model.Graph.Node.Add(TinyModels.Node("MatMul", "dynamic_mm", ["Y", "V"], ["Z"]));
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16, NodesToExclude = ["mm?"] });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = 16, NodesToExclude = ["mm?"] });
 
         Assert.That(report.NodesQuantized, Is.Zero);
         Assert.That(report.SkippedNodes.Select(s => (s.Node, s.Reason)), Is.EqualTo(new[]
@@ -164,18 +169,26 @@ public class WeightOnlyQuantizationTests
         float[] x = TinyModels.RandomValues(Rows * TinyModels.K, 51);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, TinyModels.K]);
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = 16 });
 
         Assert.That((report.NodesQuantized, report.WeightsQuantized, report.ConstantsRemoved), Is.EqualTo((2, 1, 1)));
         Assert.That(string.Join(",", model.Graph.Initializer.Select(t => t.Name)), Is.EqualTo("W_Q4,W_scales"));
         Assert.That(report.Notes, Does.Contain("1 weight(s) with K not a multiple of 16: last block padded"));
+        float[] w = TensorData.ReadFloats(TinyModels.SharedWeight().Graph.Initializer.Single());
+        WeightOnlyReferenceDecoder.Decoded decoded = WeightOnlyReferenceDecoder.Decode(new ModelGraph(model).Main, model.Graph.Node[0]);
+
+        // The report's SQNR of the weight is 10·log10(Σw² / Σ(w − decoded)²), and both nodes are named as its readers.
+        QuantizedWeightRecord record = report.QuantizedWeights.Single();
+        double signal = w.Sum(v => (double)v * v);
+        double noise = w.Select((v, i) => ((double)v - decoded.ValuesKn[i]) * ((double)v - decoded.ValuesKn[i])).Sum();
+        Assert.That((record.IntegerTensor, record.Tensor, record.Elements), Is.EqualTo(("W_Q4", "W", (long)w.Length)));
+        Assert.That(record.Readers, Is.EqualTo(SharedWeightReaders));
+        Assert.That(record.SqnrDb, Is.EqualTo(10 * Math.Log10(signal / noise)).Within(1e-3));
         float[] actual = OrtRunner.Run(model, "X", x, [Rows, TinyModels.K]);
 
         // Both nodes read the same packed weight: the output is (X·Wq)·Wq up to float rounding, and it
         // differs from (X·W)·W by at most Σ(|ΔY1|·|Wq| + |Y1|·|ΔW|) with |ΔY1| ≤ Σ|x|·|ΔW|.
         const int k = TinyModels.K;
-        float[] w = TensorData.ReadFloats(TinyModels.SharedWeight().Graph.Initializer.Single());
-        WeightOnlyReferenceDecoder.Decoded decoded = WeightOnlyReferenceDecoder.Decode(new ModelGraph(model).Main, model.Graph.Node[0]);
         float[] e = AssertWithinHalfStep(w, decoded, symmetric: true);
         for (int r = 0; r < Rows; r++)
         {
@@ -210,7 +223,7 @@ public class WeightOnlyQuantizationTests
     {
         ModelProto model = TinyModels.MatMulInIf();
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = 16 });
 
         Assert.That((report.NodesQuantized, report.ConstantsRemoved), Is.EqualTo((2, 2)));
         Assert.That(string.Join(",", model.Graph.Initializer.Select(t => t.Name)), Is.EqualTo("W_outer_Q4,W_outer_scales"));
@@ -233,7 +246,7 @@ public class WeightOnlyQuantizationTests
         float[] x = TinyModels.RandomValues(Rows * k, 62);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, k]);
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, BlockSize = 16 });
 
         Assert.That((report.NodesQuantized, report.ConstantsRemoved), Is.EqualTo((1, 1)));
         Assert.That(string.Join(",", model.Graph.Node.Select(n => n.OpType)), Is.EqualTo("MatMulNBits"));
@@ -251,7 +264,7 @@ public class WeightOnlyQuantizationTests
         ModelProto model = TinyModels.MatMul();
 
         Assert.That(
-            () => WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { Bits = bits, BlockSize = blockSize }),
+            () => WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float, Bits = bits, BlockSize = blockSize }),
             Throws.TypeOf<ArgumentOutOfRangeException>());
     }
 

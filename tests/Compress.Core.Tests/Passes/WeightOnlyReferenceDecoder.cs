@@ -21,7 +21,7 @@ internal static class WeightOnlyReferenceDecoder
         int bits = checked((int)Attribute(node, "bits"));
         int blockSize = checked((int)Attribute(node, "block_size"));
         TensorProto b = Constant(scope, node.Input[1]);
-        float[] scales = TensorData.ReadFloats(Constant(scope, node.Input[2]));
+        float[] scales = TensorData.ReadFloats(Scales(scope, node.Input[2]));
         byte[]? zeroPoints = node.Input.Count > 3 && node.Input[3].Length > 0 ? Constant(scope, node.Input[3]).RawData.ToByteArray() : null;
         int blocks = (k + blockSize - 1) / blockSize;
         int blob = blockSize * bits / 8;
@@ -65,6 +65,21 @@ internal static class WeightOnlyReferenceDecoder
 
     private static long Attribute(NodeProto node, string name) =>
         node.Attribute.SingleOrDefault(a => a.Name == name)?.I ?? throw new AssertionException($"MatMulNBits has no attribute {name}");
+
+    /// <summary>The scales constant: read directly (float32), or through the Cast to float32 of a float16 constant.</summary>
+    private static TensorProto Scales(GraphScope scope, string name)
+    {
+        NodeProto? cast = scope.Graph.Node.SingleOrDefault(n => n.OpType == "Cast" && n.Output.Contains(name));
+        if (cast is null)
+        {
+            return Constant(scope, name);
+        }
+
+        Assert.That(cast.Attribute.Single(a => a.Name == "to").I, Is.EqualTo((long)TensorProto.Types.DataType.Float), "scales cast to float32");
+        TensorProto stored = Constant(scope, cast.Input[0]);
+        Assert.That((TensorProto.Types.DataType)stored.DataType, Is.EqualTo(TensorProto.Types.DataType.Float16), "a Cast reads float16 scales");
+        return stored;
+    }
 
     private static TensorProto Constant(GraphScope scope, string name) =>
         scope.FindConstant(name)?.Value ?? throw new AssertionException($"'{name}' is not a constant");

@@ -7,7 +7,7 @@ using Google.Protobuf;
 
 namespace Compress.Core.Tests.Passes;
 
-/// <summary>Weight-only quantization with float16 block scales, and Conv weights stored int8 behind DequantizeLinear.</summary>
+/// <summary>Weight-only quantization with float16 block scales (the default where they fit), and Conv weights stored int8 behind DequantizeLinear.</summary>
 public class WeightOnlyScaleTypeAndConvTests
 {
     private const int Rows = 3;
@@ -15,12 +15,15 @@ public class WeightOnlyScaleTypeAndConvTests
     private const int Filters = 4;
     private const int Channels = 3;
     private const int Size = 8;
-    private static readonly string[] CastNBitsCast = ["Cast", "MatMulNBits", "Cast"];
+    private static readonly string[] CastThenNBits = ["Cast", "MatMulNBits"];
+    private static readonly string[] NBitsOnly = ["MatMulNBits"];
+    private static readonly string[] CastThenIf = ["Cast", "If"];
+    private static readonly string[] ConstantCastConstantNBits = ["Constant", "Cast", "Constant", "MatMulNBits"];
     private static readonly string[] DequantizeThenConv = ["DequantizeLinear", "Conv"];
     private static readonly string[] ConvOnly = ["Conv"];
 
     [Test]
-    public void Float16ScalesAreStoredHalfAndMatMulNBitsRunsBetweenCasts()
+    public void Float16ScalesAreStoredHalfAndReadThroughOneCastThatOrtFolds()
     {
         const int k = 64, blockSize = 32;
         float[] w = TinyModels.RandomValues(k * Width, 31);
@@ -28,55 +31,125 @@ public class WeightOnlyScaleTypeAndConvTests
         float[] x = TinyModels.RandomValues(Rows * k, 32);
         float[] expected = OrtRunner.Run(model, "X", x, [Rows, k]);
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = blockSize, ScaleType = WeightScaleType.Float16 });
+        // The default scale type (auto) stores these scales as float16: every one is a normal float16 magnitude.
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = blockSize });
 
         Assert.That(report.NodesQuantized, Is.EqualTo(1));
-        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastNBitsCast));
-        Assert.That(model.Graph.Node[0].Attribute.Single().I, Is.EqualTo((long)TensorProto.Types.DataType.Float16));
-        Assert.That(model.Graph.Node[2].Attribute.Single().I, Is.EqualTo((long)TensorProto.Types.DataType.Float));
-        Assert.That(model.Graph.Node[2].Output.Single(), Is.EqualTo("Y"), "the graph output stays float32");
-        NodeProto nbits = model.Graph.Node[1];
-        TensorProto scales = model.Graph.Initializer.Single(t => t.Name == nbits.Input[2]);
+        Assert.That(report.Notes, Has.Some.StartsWith("1 weight(s) store their block scales as float16"));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastThenNBits));
+        NodeProto cast = model.Graph.Node[0], nbits = model.Graph.Node[1];
+        Assert.That(cast.Attribute.Single().I, Is.EqualTo((long)TensorProto.Types.DataType.Float));
+        Assert.That(nbits.Input[0], Is.EqualTo("X"), "the activation is read as it is, in float32");
+        Assert.That(nbits.Input[2], Is.EqualTo(cast.Output.Single()), "MatMulNBits reads the float32 copy of the scales");
+        TensorProto scales = model.Graph.Initializer.Single(t => t.Name == cast.Input.Single());
         Assert.That((TensorProto.Types.DataType)scales.DataType, Is.EqualTo(TensorProto.Types.DataType.Float16));
         Assert.That(scales.RawData.Length, Is.EqualTo(Width * (k / blockSize) * 2), "two bytes per block scale");
+        Assert.That(WeightOnlyQuantizationTests.OptimizedOpTypes(model), Is.EqualTo(NBitsOnly), "ORT folds the Cast into a float32 initializer at load");
 
-        // The codes were chosen against the float16 scales stored, so the half-step bound holds for the stored weights.
+        // The codes were chosen against the float16 scales stored, so the half-step bound holds for the stored weights,
+        // and MatMulNBits computes in float32: X·(decoded weights) up to float rounding.
         WeightOnlyReferenceDecoder.Decoded decoded = WeightOnlyReferenceDecoder.Decode(new ModelGraph(model).Main, nbits);
         float[] elementBound = WeightOnlyQuantizationTests.AssertWithinHalfStep(w, decoded, symmetric: true);
-
-        // ORT computes in float16: the activations and the result are rounded to 11 significant bits (relative 2^-11 each).
         float[] actual = OrtRunner.Run(model, "X", x, [Rows, k]);
         for (int r = 0; r < Rows; r++)
         {
             for (int c = 0; c < Width; c++)
             {
-                double weightBound = 0, magnitude = 0;
+                double reference = 0, weightBound = 0, magnitude = 0;
                 for (int i = 0; i < k; i++)
                 {
+                    reference += x[(r * k) + i] * decoded.ValuesKn[(i * Width) + c];
                     weightBound += Math.Abs(x[(r * k) + i]) * elementBound[(i * Width) + c];
-                    magnitude += Math.Abs(x[(r * k) + i] * w[(i * Width) + c]);
+                    magnitude += Math.Abs(x[(r * k) + i] * decoded.ValuesKn[(i * Width) + c]);
                 }
 
-                double bound = weightBound + (Math.Pow(2, -10) * (magnitude + Math.Abs(expected[(r * Width) + c]))) + 1e-4;
-                Assert.That(actual[(r * Width) + c], Is.EqualTo(expected[(r * Width) + c]).Within(bound), $"output [{r},{c}]");
+                Assert.That(actual[(r * Width) + c], Is.EqualTo(reference).Within((1e-5 * magnitude) + 1e-6), $"X·Wq [{r},{c}] in float32");
+                Assert.That(actual[(r * Width) + c], Is.EqualTo(expected[(r * Width) + c]).Within(weightBound + 1e-4), $"vs fp32 [{r},{c}]");
             }
         }
     }
 
     [Test]
-    public void MatMulsReadingOneInputShareOneCast()
+    public void AutoKeepsFloat32ScalesForAWeightTooSmallForFloat16AndFloat16ForcesThem()
     {
         const int k = 32;
-        ModelProto model = WeightOnlyQuantizationTests.MatMulModel(k, TinyModels.RandomValues(k * Width, 33));
-        model.Graph.Initializer.Add(TensorData.CreateFloat("W2", [k, Width], TinyModels.RandomValues(k * Width, 34)));
-        model.Graph.Node.Add(TinyModels.Node("MatMul", "mm2", ["X", "W2"], ["Y2"]));
-        model.Graph.Output.Add(new ValueInfoProto { Name = "Y2", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, "batch", Width) });
+        // |w| < 2e-4: scales near 2e-5, below float16's smallest normal value (2^-14 ≈ 6.1e-5).
+        float[] w = TinyModels.RandomValues(k * Width, 36, 2e-4f);
+        ModelProto automatic = WeightOnlyQuantizationTests.MatMulModel(k, w);
+        ModelProto forced = WeightOnlyQuantizationTests.MatMulModel(k, w);
 
-        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float16 });
+        PassReport autoReport = WeightOnlyQuantization.Run(automatic, new WeightOnlyQuantizationOptions());
+        PassReport forcedReport = WeightOnlyQuantization.Run(forced, new WeightOnlyQuantizationOptions { ScaleType = WeightScaleType.Float16 });
 
-        Assert.That(model.Graph.Node.Count(n => n.OpType == "Cast" && n.Input[0] == "X"), Is.EqualTo(1));
-        Assert.That(model.Graph.Node.Count(n => n.OpType == "MatMulNBits"), Is.EqualTo(2));
-        Assert.That(OrtRunner.Run(model, "X", TinyModels.RandomValues(Rows * k, 35), [Rows, k]), Has.Length.EqualTo(Rows * Width), "ORT runs it");
+        Assert.That(autoReport.Notes, Has.Some.EqualTo("1 weight(s) keep float32 block scales: a scale is outside float16's normal range"));
+        Assert.That(automatic.Graph.Node.Select(n => n.OpType), Is.EqualTo(NBitsOnly));
+        Assert.That((TensorProto.Types.DataType)automatic.Graph.Initializer.Single(t => t.Name == automatic.Graph.Node[0].Input[2]).DataType, Is.EqualTo(TensorProto.Types.DataType.Float));
+        Assert.That(forcedReport.Notes, Has.Some.StartsWith("1 weight(s) store their block scales as float16"));
+        Assert.That(forced.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastThenNBits));
+        Assert.That(WeightOnlyQuantizationTests.AssertWithinHalfStep(w, WeightOnlyReferenceDecoder.Decode(new ModelGraph(automatic).Main, automatic.Graph.Node[0]), symmetric: true), Has.Length.EqualTo(k * Width));
+    }
+
+    [Test]
+    public void Float16ScalesAreCastInTheGraphThatHoldsTheWeight()
+    {
+        ModelProto model = TinyModels.MatMulInIf();
+        ModelProto reference = TinyModels.MatMulInIf();
+
+        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+        WeightOnlyQuantization.Run(reference, new WeightOnlyQuantizationOptions { BlockSize = 16, ScaleType = WeightScaleType.Float });
+
+        Assert.That(report.Notes, Has.Some.StartsWith("2 weight(s) store their block scales as float16"));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastThenIf), "the outer weight's scales are cast before the If that reads them");
+        GraphProto elseBranch = model.Graph.Node[1].Attribute.Single(a => a.Name == "else_branch").G;
+        Assert.That(elseBranch.Node.Select(n => n.OpType), Is.EqualTo(CastThenNBits));
+
+        // Both branches run in ORT and agree with the float32-scale form within the float16 rounding of the scales.
+        float[] x = TinyModels.RandomValues(Rows * TinyModels.K, 37);
+        foreach (bool condition in new[] { true, false })
+        {
+            float[] actual = OrtRunner.RunWithCondition(model, x, Rows, condition);
+            float[] expected = OrtRunner.RunWithCondition(reference, x, Rows, condition);
+            float tolerance = expected.Max(Math.Abs) * 2e-2f;
+            Assert.That(actual, Is.EqualTo(expected).Within(tolerance), condition ? "then branch (outer weight)" : "else branch (local weight)");
+        }
+    }
+
+    [Test]
+    public void Float16ScalesOfAConstantNodeWeightFollowTheirConstantNode()
+    {
+        const int k = 40;
+        float[] w = TinyModels.RandomValues(k * Width, 61);
+        ModelProto model = WeightOnlyQuantizationTests.MatMulModel(k, w, opset: 9);
+        model.IrVersion = 3; // initializers must be graph inputs before IR 4: new constants become Constant nodes
+        TensorProto weight = model.Graph.Initializer.Single();
+        model.Graph.Initializer.Clear();
+        NodeProto constant = TinyModels.Node("Constant", "weight_const", [], ["W"]);
+        constant.Attribute.Add(new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = weight });
+        model.Graph.Node.Insert(0, constant);
+        float[] x = TinyModels.RandomValues(Rows * k, 62);
+
+        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16 });
+
+        // Scales' Constant, its Cast, the codes' Constant, MatMulNBits: each node after the ones it reads (ORT runs it below).
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(ConstantCastConstantNBits));
+        Assert.That(model.Graph.Node[1].Input.Single(), Is.EqualTo(model.Graph.Node[0].Output.Single()), "the Cast reads the float16 scales' Constant");
+        WeightOnlyReferenceDecoder.Decoded decoded = WeightOnlyReferenceDecoder.Decode(new ModelGraph(model).Main, model.Graph.Node[3]);
+        WeightOnlyQuantizationTests.AssertWithinHalfStep(w, decoded, symmetric: true);
+        float[] actual = OrtRunner.Run(model, "X", x, [Rows, k]);
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int c = 0; c < Width; c++)
+            {
+                double reference = 0, magnitude = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    reference += x[(r * k) + i] * decoded.ValuesKn[(i * Width) + c];
+                    magnitude += Math.Abs(x[(r * k) + i] * decoded.ValuesKn[(i * Width) + c]);
+                }
+
+                Assert.That(actual[(r * Width) + c], Is.EqualTo(reference).Within((1e-5 * magnitude) + 1e-6), $"X·Wq [{r},{c}] in float32");
+            }
+        }
     }
 
     [Test]
