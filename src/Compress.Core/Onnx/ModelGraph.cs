@@ -135,19 +135,19 @@ public sealed class ModelGraph
         InsertNodes(scope, IndexOf(scope, anchor) + 1, nodes);
 
     /// <summary>
-    /// Inserts <paramref name="nodes"/> just after the node of <paramref name="scope"/> that produces <paramref name="name"/>
-    /// (a Constant node), or at the top of the graph when no node does (an initializer): the earliest place they can read it.
+    /// Inserts <paramref name="nodes"/> just after the last node of <paramref name="scope"/> that produces one of
+    /// <paramref name="names"/> (Constant nodes), or at the top of the graph when no node does (initializers): the
+    /// earliest place they can read all of them.
     /// </summary>
-    public void InsertAfterDefinition(GraphScope scope, string name, IReadOnlyList<NodeProto> nodes)
+    public void InsertAfterDefinitions(GraphScope scope, IReadOnlyCollection<string> names, IReadOnlyList<NodeProto> nodes)
     {
         EnsureOwned(scope);
         int index = 0;
         for (int i = 0; i < scope.Graph.Node.Count; i++)
         {
-            if (scope.Graph.Node[i].Output.Contains(name))
+            if (scope.Graph.Node[i].Output.Any(names.Contains))
             {
                 index = i + 1;
-                break;
             }
         }
 

@@ -27,30 +27,8 @@ public static class WeightOnlyQuantization
     /// <summary>The contrib operator this pass writes.</summary>
     public const string MatMulNBitsOp = "MatMulNBits";
 
-    // DequantizeLinear with an axis (per-channel Conv weights) needs ai.onnx 13.
-    private const long ConvWeightOpset = 13;
-
-    /// <summary>
-    /// Conv weights need a per-channel DequantizeLinear (ai.onnx 13): a model that asks for them and has a Conv at an
-    /// older opset is upgraded, as static quantization does, when the upgrade keeps its meaning. Nothing changes for a
-    /// model without Conv or without Conv in <c>op_types_to_quantize</c>.
-    /// </summary>
-    private static void UpgradeForConvWeights(ModelProto model, WeightOnlyQuantizationOptions options, PassReport report)
-    {
-        var graph = new ModelGraph(model);
-        long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
-        if (opset >= ConvWeightOpset
-            || !options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal)
-            || !graph.AllNodes().Any(n => n.Node.OpType == "Conv" && ModelGraph.IsDefaultDomain(n.Node.Domain)))
-        {
-            return;
-        }
-
-        OpsetUpgradeResult upgrade = OpsetUpgrade.Upgrade(model, ConvWeightOpset);
-        report.AddNote(upgrade.Upgraded
-            ? $"upgraded ai.onnx opset {opset} -> {ConvWeightOpset} for the Conv weights' per-channel DequantizeLinear{(upgrade.Changes.Count > 0 ? ": " + string.Join("; ", upgrade.Changes) : string.Empty)}"
-            : $"kept opset {opset} (cannot upgrade to {ConvWeightOpset}: {upgrade.Reason}); Conv weights stay float");
-    }
+    // Mul with numpy-style broadcasting (the per-channel scales of Conv weights) needs ai.onnx 7.
+    private const long ConvWeightOpset = 7;
 
     /// <summary>Quantizes the selected MatMul/Gemm nodes of <paramref name="model"/> in place.</summary>
     /// <returns>What was quantized and what was skipped, with reasons.</returns>
@@ -61,7 +39,6 @@ public static class WeightOnlyQuantization
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var report = new PassReport(PassName);
-        UpgradeForConvWeights(model, options, report);
         var graph = new ModelGraph(model);
         var state = new RunState(graph, options, report);
 
@@ -123,7 +100,7 @@ public static class WeightOnlyQuantization
             }
             if (state.ConvWeights > 0)
             {
-                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.ConvWeights} Conv weight(s) stored int8 per output channel (DequantizeLinear, axis 0); Conv computes in float"));
+                report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.ConvWeights} Conv weight(s) stored int8 per output channel (Cast and Mul by the channel scales, folded by ONNX Runtime at load); Conv computes in float"));
             }
 
             if (state.PaddedWeights > 0)
@@ -161,7 +138,7 @@ public static class WeightOnlyQuantization
     {
         private readonly Dictionary<string, QuantizedWeight> _cache = new(StringComparer.Ordinal);
         private readonly List<ConstantTensor> _replaced = [];
-        private readonly Dictionary<string, (QuantizationNames.Unit Unit, string Quantized, string Scale, string ZeroPoint)> _convWeights = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (string Quantized, string Dequantized)> _convWeights = new(StringComparer.Ordinal);
         private readonly QuantizationNames _names = new(graph);
 
         /// <summary>Conv nodes whose weight became int8 behind a DequantizeLinear.</summary>
@@ -242,14 +219,16 @@ public static class WeightOnlyQuantization
 
         /// <summary>
         /// A Conv keeps computing in float (ORT has no weight-only int4 Conv kernel), but its weight is stored as int8
-        /// per output channel, symmetric, and read through a DequantizeLinear (axis 0; ai.onnx opset 13 or later).
+        /// per output channel, symmetric, and turned back into float by Cast and Mul by the channel scales. Unlike a
+        /// DequantizeLinear (which ONNX Runtime keeps for its QDQ fusions), Cast and Mul of constants are folded when
+        /// the model loads, so the Conv gets a constant float weight again and its prepacked fast kernels.
         /// </summary>
         public string? TryQuantizeConv(GraphNode candidate)
         {
             (GraphScope scope, NodeProto node) = candidate;
             if (graph.OpsetVersion(ModelGraph.DefaultDomain) < ConvWeightOpset)
             {
-                return "Conv weights need a per-channel DequantizeLinear (ai.onnx opset 13 or later)";
+                return "Conv weights need a broadcasting Mul (ai.onnx opset 7 or later)";
             }
 
             ConstantTensor? weight = node.Input.Count > 1 ? scope.FindConstant(node.Input[1]) : null;
@@ -259,33 +238,31 @@ public static class WeightOnlyQuantization
                 return "weight is not a float constant of rank 3 or more";
             }
 
-            string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}\nconv");
-            if (!_convWeights.TryGetValue(key, out (QuantizationNames.Unit Unit, string Quantized, string Scale, string ZeroPoint) names))
+            string key = string.Create(CultureInfo.InvariantCulture, $"{weight.Owner.Path}\n{weight.Name}");
+            if (!_convWeights.TryGetValue(key, out (string Quantized, string Dequantized) names))
             {
                 float[] floats = TensorData.ReadFloats(value);
-                var q = Qdq.QuantizedWeight.Quantize(floats, value.Dims.ToArray(), 0, QuantType.QInt8, symmetric: true, reduceRange: false);
+                long[] dims = value.Dims.ToArray();
+                var q = Qdq.QuantizedWeight.Quantize(floats, dims, 0, QuantType.QInt8, symmetric: true, reduceRange: false);
                 QuantizationNames.Unit unit = _names.Next();
-                names = (unit, unit.Quantized(), unit.Scale(), unit.ZeroPoint());
-                graph.AddConstant(weight.Owner, q.WeightTensor(names.Quantized));
-                graph.AddConstant(weight.Owner, q.ScaleTensor(names.Scale));
-                graph.AddConstant(weight.Owner, q.ZeroPointTensor(names.ZeroPoint));
+                string quantized = unit.Quantized(), scale = unit.Scale(), cast = unit.Float(), dequantized = unit.Dequantized();
+
+                // Scales shaped [C, 1, 1, …] broadcast over each output channel's filter.
+                long[] scaleDims = [dims[0], .. Enumerable.Repeat(1L, dims.Length - 1)];
+                graph.AddConstant(weight.Owner, q.WeightTensor(quantized));
+                graph.AddConstant(weight.Owner, TensorData.CreateFloat(scale, scaleDims, q.Scales));
+                NodeProto mul = graph.CreateNode("Mul", unit.Name("M"), [cast, scale], [dequantized]);
+                graph.InsertAfterDefinitions(weight.Owner, [quantized, scale], [CastNode(quantized, cast, TensorProto.Types.DataType.Float, unit.Name("C")), mul]);
+                names = (quantized, dequantized);
                 _convWeights[key] = names;
                 Remember(weight);
                 report.WeightsQuantized++;
                 report.ParametersQuantized += q.ElementCount;
-                report.AddQuantizedWeight(names.Quantized, weight.Name, floats.Length, q.Sqnr(floats));
+                report.AddQuantizedWeight(quantized, weight.Name, floats.Length, q.Sqnr(floats));
             }
 
             report.AddWeightReader(names.Quantized, node);
-
-            // The zero points are all 0, DequantizeLinear's default, but they are written: with session.x64quantprecision
-            // (Compress.Runtime's default) ONNX Runtime 1.31 turns int8 weights into uint8 and gives a per-axis
-            // DequantizeLinear without zero points a scalar one, which its kernel then rejects.
-            string dequantized = names.Unit.Dequantized();
-            NodeProto dq = graph.CreateNode("DequantizeLinear", names.Unit.DequantizeNode(), [names.Quantized, names.Scale, names.ZeroPoint], [dequantized]);
-            dq.Attribute.Add(IntAttribute("axis", 0));
-            graph.InsertBefore(scope, node, [dq]);
-            node.Input[1] = dequantized;
+            node.Input[1] = names.Dequantized;
             ConvWeights++;
             report.NodesQuantized++;
             return null;
@@ -293,7 +270,7 @@ public static class WeightOnlyQuantization
 
         private NodeProto CastNode(string input, string output, TensorProto.Types.DataType to, string name)
         {
-            NodeProto cast = graph.CreateNode("Cast", graph.UniqueName(name), [input], [output]);
+            NodeProto cast = graph.CreateNode("Cast", name, [input], [output]);
             cast.Attribute.Add(IntAttribute("to", (long)to));
             return cast;
         }
@@ -351,7 +328,7 @@ public static class WeightOnlyQuantization
                 // (placed where the scales are defined, so every reader in this graph or a subgraph sees it).
                 string stored = graph.UniqueName(baseName + "_scales_f16");
                 graph.AddConstant(weight.Owner, blocks.ScaleTensor(stored));
-                graph.InsertAfterDefinition(weight.Owner, stored, [CastNode(stored, names.Scales, TensorProto.Types.DataType.Float, names.Scales + "_Cast")]);
+                graph.InsertAfterDefinitions(weight.Owner, [stored], [CastNode(stored, names.Scales, TensorProto.Types.DataType.Float, graph.UniqueName(names.Scales + "_Cast"))]);
                 HalfScaleWeights++;
             }
             else

@@ -7,7 +7,7 @@ using Google.Protobuf;
 
 namespace Compress.Core.Tests.Passes;
 
-/// <summary>Weight-only quantization with float16 block scales (the default where they fit), and Conv weights stored int8 behind DequantizeLinear.</summary>
+/// <summary>Weight-only quantization with float16 block scales (the default where they fit), and Conv weights stored int8 behind a Cast and Mul.</summary>
 public class WeightOnlyScaleTypeAndConvTests
 {
     private const int Rows = 3;
@@ -19,7 +19,9 @@ public class WeightOnlyScaleTypeAndConvTests
     private static readonly string[] NBitsOnly = ["MatMulNBits"];
     private static readonly string[] CastThenIf = ["Cast", "If"];
     private static readonly string[] ConstantCastConstantNBits = ["Constant", "Cast", "Constant", "MatMulNBits"];
-    private static readonly string[] DequantizeThenConv = ["DequantizeLinear", "Conv"];
+    private static readonly string[] CastMulConv = ["Cast", "Mul", "Conv"];
+    private static readonly string[] CastMulConvIf = ["Cast", "Mul", "Conv", "If"];
+    private static readonly string[] BothConvs = ["conv", "branch_conv"];
     private static readonly string[] ConvOnly = ["Conv"];
 
     [Test]
@@ -153,7 +155,7 @@ public class WeightOnlyScaleTypeAndConvTests
     }
 
     [Test]
-    public void ConvWeightIsInt8PerFilterBehindDequantizeLinearAndConvStaysFloat()
+    public void ConvWeightIsInt8PerFilterBehindACastAndMulThatOrtFolds()
     {
         ModelProto model = ConvModel(13, out float[] w);
         float[] x = TinyModels.RandomValues(Channels * Size * Size, 41);
@@ -164,24 +166,24 @@ public class WeightOnlyScaleTypeAndConvTests
         Assert.That((report.NodesQuantized, report.WeightsQuantized, report.ParametersQuantized, report.ConstantsRemoved), Is.EqualTo((1, 1, w.Length, 1)));
         Assert.That(report.Notes, Has.Some.StartsWith("1 Conv weight(s) stored int8 per output channel"));
         Assert.That(model.OpsetImport.Any(o => o.Domain == ModelGraph.MicrosoftDomain), Is.False, "no contrib operator is written");
-        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(DequantizeThenConv));
-        NodeProto dq = model.Graph.Node[0];
-        // Zero points of 0 are DequantizeLinear's default, but without them Compress.Runtime's default session
-        // (x64quantprecision) made ORT give this per-axis DequantizeLinear a scalar zero point and fail at run time.
-        Assert.That(dq.Input, Has.Count.EqualTo(3));
-        TensorProto zeroPoints = model.Graph.Initializer.Single(t => t.Name == dq.Input[2]);
-        Assert.That(((TensorProto.Types.DataType)zeroPoints.DataType, zeroPoints.Dims.ToArray()), Is.EqualTo((TensorProto.Types.DataType.Int8, new long[] { Filters })));
-        Assert.That(zeroPoints.RawData.ToArray(), Is.All.EqualTo(0));
-        Assert.That(dq.Attribute.Single(a => a.Name == "axis").I, Is.Zero);
-        TensorProto q = model.Graph.Initializer.Single(t => t.Name == dq.Input[0]);
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastMulConv));
+        NodeProto cast = model.Graph.Node[0], mul = model.Graph.Node[1];
+        Assert.That(cast.Attribute.Single().I, Is.EqualTo((long)TensorProto.Types.DataType.Float));
+        Assert.That((mul.Input[0], model.Graph.Node[2].Input[1]), Is.EqualTo((cast.Output.Single(), mul.Output.Single())));
+        TensorProto q = model.Graph.Initializer.Single(t => t.Name == cast.Input.Single());
         Assert.That((TensorProto.Types.DataType)q.DataType, Is.EqualTo(TensorProto.Types.DataType.Int8));
         Assert.That(q.Dims, Is.EqualTo(new long[] { Filters, Channels, 3, 3 }));
-        float[] scales = TensorData.ReadFloats(model.Graph.Initializer.Single(t => t.Name == dq.Input[1]));
+        TensorProto scaleTensor = model.Graph.Initializer.Single(t => t.Name == mul.Input[1]);
+        Assert.That(scaleTensor.Dims, Is.EqualTo(new long[] { Filters, 1, 1, 1 }), "one scale per output channel, broadcast over its filter");
+        float[] scales = TensorData.ReadFloats(scaleTensor);
         int perFilter = Channels * 9;
         for (int f = 0; f < Filters; f++)
         {
             Assert.That(scales[f], Is.EqualTo(w.Skip(f * perFilter).Take(perFilter).Max(Math.Abs) / 127f).Within(1e-7f), $"filter {f}");
         }
+
+        // ONNX Runtime folds Cast and Mul of constants at load: the Conv it runs reads a constant float weight again.
+        Assert.That(WeightOnlyQuantizationTests.OptimizedOpTypes(model), Has.None.AnyOf("Cast", "Mul", "DequantizeLinear"));
 
         // Each output sums 27 products; each weight moved by at most half its filter's step. Run as an app would.
         using var loaded = CompressedModel.Load(new MemoryStream(model.ToByteArray()), "conv");
@@ -194,35 +196,47 @@ public class WeightOnlyScaleTypeAndConvTests
         }
     }
 
-    [Test]
-    public void ConvBelowOpset13IsUpgradedAndQuantizedAsAtOpset13()
+    [TestCase(9)]
+    [TestCase(12)]
+    public void ConvAtAnOlderOpsetIsQuantizedWithoutAnUpgrade(long opset)
     {
-        ModelProto model = ConvModel(12, out _);
+        ModelProto model = ConvModel(opset, out _);
         ModelProto atOpset13 = ConvModel(13, out _);
         float[] x = TinyModels.RandomValues(Channels * Size * Size, 41);
 
         PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
         WeightOnlyQuantization.Run(atOpset13, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
 
-        Assert.That(report.Notes, Has.Some.EqualTo("upgraded ai.onnx opset 12 -> 13 for the Conv weights' per-channel DequantizeLinear"));
-        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(13));
+        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(opset), "Cast and Mul exist at every opset from 7");
         Assert.That((report.NodesQuantized, report.SkippedNodes.Count), Is.EqualTo((1, 0)));
         Assert.That(OrtRunner.Run(model, "X", x, [1, Channels, Size, Size]), Is.EqualTo(OrtRunner.Run(atOpset13, "X", x, [1, Channels, Size, Size])));
     }
 
     [Test]
-    public void ConvBelowOpset13ThatCannotBeUpgradedIsSkippedWithTheReason()
+    public void ConvWeightSharedWithAnIfBranchIsDequantizedOnceWhereItLives()
     {
-        ModelProto model = ConvModel(12, out _);
-        // An operator the upgrader does not know keeps the model at opset 12.
-        model.Graph.Node.Add(TinyModels.Node("Unique", "unique", ["Y"], ["U"]));
+        ModelProto model = ConvModel(13, out _);
+        NodeProto conv = model.Graph.Node.Single();
+        var branch = new GraphProto { Name = "branch" };
+        branch.Node.Add(TinyModels.Node("Conv", "branch_conv", ["X", "W"], ["Yb"]));
+        branch.Node[0].Attribute.Add(conv.Attribute.Single().Clone());
+        branch.Output.Add(new ValueInfoProto { Name = "Yb", Type = model.Graph.Output[0].Type });
+        var other = new GraphProto { Name = "other" };
+        other.Node.Add(TinyModels.Node("Identity", "pass", ["Y"], ["Yo"]));
+        other.Output.Add(new ValueInfoProto { Name = "Yo", Type = model.Graph.Output[0].Type });
+        NodeProto ifNode = TinyModels.Node("If", "if", ["cond"], ["Out"]);
+        ifNode.Attribute.Add(new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = branch });
+        ifNode.Attribute.Add(new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = other });
+        model.Graph.Node.Add(ifNode);
+        model.Graph.Input.Add(new ValueInfoProto { Name = "cond", Type = TinyModels.TensorType(TensorProto.Types.DataType.Bool) });
+        model.Graph.Output.Add(new ValueInfoProto { Name = "Out", Type = model.Graph.Output[0].Type });
 
         PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["Conv"] });
 
-        Assert.That(report.NodesQuantized, Is.Zero);
-        Assert.That(report.Notes, Has.Some.StartsWith("kept opset 12 (cannot upgrade to 13: Unique 'unique': operator not known to the opset upgrader)"));
-        Assert.That(report.SkippedNodes.Single().Reason, Is.EqualTo("Conv weights need a per-channel DequantizeLinear (ai.onnx opset 13 or later)"));
-        Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(12));
+        Assert.That((report.NodesQuantized, report.WeightsQuantized), Is.EqualTo((2, 1)));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastMulConvIf), "one Cast and Mul in the graph that holds the weight");
+        Assert.That(branch.Node.Single().Input[1], Is.EqualTo(model.Graph.Node[2].Input[1]), "the branch's Conv reads the same dequantized weight");
+        Assert.That(report.QuantizedWeights.Single().Readers, Is.EqualTo(BothConvs));
     }
 
     [Test]
@@ -234,7 +248,6 @@ public class WeightOnlyScaleTypeAndConvTests
         PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["MatMul", "Conv"] });
 
         Assert.That(report.NodesQuantized, Is.EqualTo(1));
-        Assert.That(report.Notes, Has.None.Contains("opset 12 -> 13"), "no Conv, no reason to touch the opset");
         Assert.That(model.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(12));
     }
 
