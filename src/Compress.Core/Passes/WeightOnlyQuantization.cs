@@ -98,6 +98,7 @@ public static class WeightOnlyQuantization
             {
                 report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.FloatScaleFallbacks} weight(s) keep float32 block scales: a scale is outside float16's normal range"));
             }
+
             if (state.ConvWeights > 0)
             {
                 report.AddNote(string.Create(CultureInfo.InvariantCulture, $"{state.ConvWeights} Conv weight(s) stored int8 per output channel (Cast and Mul by the channel scales, folded by ONNX Runtime at load); Conv computes in float"));
@@ -141,7 +142,7 @@ public static class WeightOnlyQuantization
         private readonly Dictionary<string, (string Quantized, string Dequantized)> _convWeights = new(StringComparer.Ordinal);
         private readonly QuantizationNames _names = new(graph);
 
-        /// <summary>Conv nodes whose weight became int8 behind a DequantizeLinear.</summary>
+        /// <summary>Conv nodes whose weight became int8 behind a Cast and Mul.</summary>
         public int ConvWeights { get; private set; }
 
         /// <summary>Float constants that quantized nodes stopped reading (removal candidates, first-seen order).</summary>

@@ -240,6 +240,24 @@ public class WeightOnlyScaleTypeAndConvTests
     }
 
     [Test]
+    public void CleanupAfterwardsKeepsTheCastsThatKeepTheFileSmall()
+    {
+        ModelProto model = ConvModel(13, out _);
+        model.Graph.Initializer.Add(TensorData.CreateFloat("Wm", [Size, Width], TinyModels.RandomValues(Size * Width, 38)));
+        model.Graph.Node.Add(TinyModels.Node("MatMul", "mm", ["Y", "Wm"], ["Z"]));
+        model.Graph.Output[0] = new ValueInfoProto { Name = "Z", Type = TinyModels.TensorType(TensorProto.Types.DataType.Float, 1, Filters, Size, Width) };
+        WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions { BlockSize = 16, OpTypesToQuantize = ["MatMul", "Conv"] });
+        int bytes = model.CalculateSize();
+
+        // The compress cleanup pass folds constants too, but a Cast that widens int8 weights or float16 scales is the
+        // compression itself: ONNX Runtime folds it in memory at load, the file must keep the narrow form.
+        GraphCleanup.Run(model, new GraphCleanupOptions());
+
+        Assert.That(model.Graph.Node.Count(n => n.OpType == "Cast"), Is.EqualTo(2), "the Conv weight's and the MatMulNBits scales' Casts");
+        Assert.That(model.CalculateSize(), Is.EqualTo(bytes));
+    }
+
+    [Test]
     public void MatMulOnlyModelBelowOpset13KeepsItsOpset()
     {
         ModelProto model = TinyModels.MatMul();
