@@ -51,7 +51,8 @@ public static class DiagnosticCodes
     public const string EvaluationDataInvalid = "CMP2003";
 
     // Passes
-    public const string NothingQuantized = "CMP3001";
+    /// <summary>A quantize, prune or reconstruct pass changed nothing (a warning; the reasons nodes were skipped follow).</summary>
+    public const string PassChangedNothing = "CMP3001";
     public const string NodeSkipped = "CMP3002";
     public const string PassFailed = "CMP3003";
 

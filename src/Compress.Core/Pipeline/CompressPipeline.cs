@@ -112,9 +112,17 @@ public sealed class CompressPipeline(IPipelineLog log)
         var context = new PassRunContext { Progress = new ModelProgress(log, model.Name), Calibrations = new CalibrationMemo(), PruningCurves = new StructuredPruningCurveMemo() };
         foreach (PassSpec pass in model.Passes)
         {
-            foreach (PassReport passReport in PassRunner.Run(proto, pass, context))
+            IReadOnlyList<PassReport> passReports = PassRunner.Run(proto, pass, context);
+            foreach (PassReport passReport in passReports)
             {
                 report.Passes.Add(passReport);
+            }
+
+            if (IneffectivePass.Describe(pass, passReports) is { } ineffective)
+            {
+                Diagnostic warning = pass.Location.Warning(DiagnosticCodes.PassChangedNothing, $"Model '{model.Name}': {ineffective}");
+                diagnostics.Add(warning);
+                log.Report(warning);
             }
         }
 
