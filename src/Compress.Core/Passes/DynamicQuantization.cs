@@ -35,14 +35,18 @@ public static class DynamicQuantization
     /// <summary>Op types the pass knows: quantized (MatMul, Gemm, Conv, LSTM) or reported with the reason they stay float.</summary>
     internal static readonly IReadOnlyList<string> SupportedOpTypes = ["MatMul", "Gemm", "Conv", "LSTM", "ConvTranspose", "GRU"];
 
+    // DynamicQuantizeLinear, which ConvInteger's activations need, is ai.onnx 11.
+    private const long ConvOpset = 11;
+
     /// <summary>Quantizes the selected MatMul/Gemm/Conv/LSTM nodes of <paramref name="model"/> in place.</summary>
     /// <returns>What was quantized and what was skipped, with reasons.</returns>
     public static PassReport Run(ModelProto model, DynamicQuantizationOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        var graph = new ModelGraph(model);
         var report = new PassReport(PassName);
+        UpgradeForConv(model, options, report);
+        var graph = new ModelGraph(model);
         long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
         DynamicQuantizationForm form = ChooseForm(options.Form, opset, report);
         var state = new DynamicQuantizationRun(graph, options, form, report);
@@ -116,6 +120,29 @@ public static class DynamicQuantization
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// ConvInteger's activations come from DynamicQuantizeLinear (ai.onnx 11), which has no contrib stand-in like
+    /// DynamicQuantizeMatMul: a model below 11 with a selected Conv is upgraded, as static quantization upgrades to 13,
+    /// when the upgrade keeps its meaning (onnxruntime.quantization only rewrites the opset number). Nothing changes
+    /// for a model without Conv or without Conv in <c>op_types_to_quantize</c>.
+    /// </summary>
+    private static void UpgradeForConv(ModelProto model, DynamicQuantizationOptions options, PassReport report)
+    {
+        var graph = new ModelGraph(model);
+        long opset = graph.OpsetVersion(ModelGraph.DefaultDomain);
+        if (opset >= ConvOpset
+            || !options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal)
+            || !graph.AllNodes().Any(n => n.Node.OpType == "Conv" && ModelGraph.IsDefaultDomain(n.Node.Domain)))
+        {
+            return;
+        }
+
+        OpsetUpgradeResult upgrade = OpsetUpgrade.Upgrade(model, ConvOpset);
+        report.AddNote(upgrade.Upgraded
+            ? $"upgraded ai.onnx opset {opset} -> {ConvOpset} for ConvInteger's DynamicQuantizeLinear{(upgrade.Changes.Count > 0 ? ": " + string.Join("; ", upgrade.Changes) : string.Empty)}"
+            : $"kept opset {opset} (cannot upgrade to {ConvOpset}: {upgrade.Reason})");
     }
 
     private static DynamicQuantizationForm ChooseForm(DynamicQuantizationForm requested, long opset, PassReport report)

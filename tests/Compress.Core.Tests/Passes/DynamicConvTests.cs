@@ -100,18 +100,46 @@ public class DynamicConvTests
     }
 
     [Test]
-    public void ConvTransposeAndOldOpsetAreSkippedWithReasons()
+    public void ConvTransposeIsSkippedWithTheReason()
     {
         ModelProto transposed = DynamicConvModels.Conv(4, 8, [3, 3], op: "ConvTranspose");
-        ModelProto opset10 = DynamicConvModels.Conv(4, 8, [3, 3], opset: 10);
-        byte[] before = opset10.ToByteArray();
 
         PassReport transposedReport = DynamicQuantization.Run(transposed, new DynamicQuantizationOptions { OpTypesToQuantize = ["Conv", "ConvTranspose"] });
-        PassReport oldReport = DynamicQuantization.Run(opset10, ConvOnly);
 
         Assert.That(transposedReport.SkippedNodes.Single().Reason, Does.StartWith("ConvTranspose has no integer form"));
         Assert.That(transposed.Graph.Node.Single().OpType, Is.EqualTo("ConvTranspose"));
-        Assert.That(oldReport.SkippedNodes.Single(), Is.EqualTo(new SkippedNode("conv", "Conv", "conv", "opset 10 < 11: DynamicQuantizeLinear is not available, Conv left float")));
+    }
+
+    [TestCase(9)]
+    [TestCase(10)]
+    public void ConvBelowOpset11IsUpgradedAndQuantizedAsAtOpset13(long opset)
+    {
+        ModelProto old = DynamicConvModels.Conv(4, 8, [3, 3], pads: [1, 1, 1, 1], opset: opset);
+        ModelProto current = DynamicConvModels.Conv(4, 8, [3, 3], pads: [1, 1, 1, 1]);
+        float[] x = TinyModels.RandomValues(2 * 4 * 6 * 6, 17);
+
+        PassReport report = DynamicQuantization.Run(old, ConvOnly);
+        DynamicQuantization.Run(current, ConvOnly);
+
+        Assert.That(report.Notes, Has.Some.EqualTo($"upgraded ai.onnx opset {opset} -> 11 for ConvInteger's DynamicQuantizeLinear"));
+        Assert.That(old.OpsetImport.Single(o => o.Domain.Length == 0).Version, Is.EqualTo(11));
+        Assert.That((report.NodesQuantized, report.SkippedNodes.Count), Is.EqualTo((1, 0)));
+        Assert.That(old.Graph.Node.Select(n => n.OpType), Does.Contain("ConvInteger"));
+        Assert.That(RunConv(old, x, [2, 4, 6, 6]), Is.EqualTo(RunConv(current, x, [2, 4, 6, 6])), "the same integer computation as at opset 13");
+    }
+
+    [Test]
+    public void ConvBelowOpset11ThatCannotBeUpgradedIsSkippedWithTheReason()
+    {
+        ModelProto opset10 = DynamicConvModels.Conv(4, 8, [3, 3], opset: 10);
+        // An operator the upgrader does not know keeps the model at opset 10.
+        opset10.Graph.Node.Add(TinyModels.Node("Unique", "unique", ["Y"], ["U"]));
+        byte[] before = opset10.ToByteArray();
+
+        PassReport report = DynamicQuantization.Run(opset10, ConvOnly);
+
+        Assert.That(report.Notes, Has.Some.StartsWith("kept opset 10 (cannot upgrade to 11: Unique 'unique': operator not known to the opset upgrader)"));
+        Assert.That(report.SkippedNodes.Single(), Is.EqualTo(new SkippedNode("conv", "Conv", "conv", "opset 10 < 11: DynamicQuantizeLinear is not available, Conv left float")));
         Assert.That(opset10.ToByteArray(), Is.EqualTo(before));
     }
 
