@@ -30,6 +30,14 @@ public static class MagnitudePruning
         List<MagnitudePruningWeight> weights = Select(graph, options.OpTypes, options.NodesToExclude, report);
         List<float[]> values = weights.Select(w => w.Read()).ToList();
         var zeroBefore = values.Select(v => v.LongCount(x => x == 0)).ToList();
+        float[]?[] multipliers = options.ActivationData is { } data && options.Threshold is null
+            ? MagnitudePruningActivations.Measure(model, weights, data, options.BatchSize)
+            : new float[]?[weights.Count];
+        if (options.ActivationData is not null)
+        {
+            int measured = multipliers.Count(m => m is not null);
+            report.AddNote(string.Create(CultureInfo.InvariantCulture, $"importance |w| x input channel RMS on {options.ActivationData.SampleCount} samples for {measured} of {weights.Count} weights{(measured < weights.Count ? " (the others, inside subgraphs, by |w|)" : string.Empty)}"));
+        }
 
         if (options.Pattern is { } pattern)
         {
@@ -46,7 +54,7 @@ public static class MagnitudePruning
                     continue;
                 }
 
-                ApplyPattern(weights[i], values[i], pattern);
+                ApplyPattern(weights[i], values[i], multipliers[i], pattern);
             }
         }
         else if (options.Threshold is double threshold)
@@ -61,13 +69,13 @@ public static class MagnitudePruning
         }
         else if (options.Scope == MagnitudePruningScope.Global)
         {
-            ZeroSmallest([.. values], options.Sparsity!.Value);
+            ZeroSmallest([.. values], multipliers, options.Sparsity!.Value);
         }
         else
         {
-            foreach (float[] v in values)
+            for (int i = 0; i < values.Count; i++)
             {
-                ZeroSmallest([v], options.Sparsity!.Value);
+                ZeroSmallest([values[i]], [multipliers[i]], options.Sparsity!.Value);
             }
         }
 
@@ -141,8 +149,11 @@ public static class MagnitudePruning
     internal static SkippedNode Skipped(GraphNode node, string reason) =>
         new(MagnitudePruningWeight.NodeLabel(node.Node), node.Node.OpType, node.Graph.Path, reason);
 
-    /// <summary>Zeroes exactly round(sparsity × total) of the smallest magnitudes over all arrays together (ties: earlier first).</summary>
-    private static void ZeroSmallest(float[][] arrays, double sparsity)
+    /// <summary>
+    /// Zeroes exactly round(sparsity × total) of the smallest scores over all arrays together (ties: earlier first);
+    /// a score is |w|, times the element's multiplier where an array has them.
+    /// </summary>
+    private static void ZeroSmallest(float[][] arrays, float[]?[] multipliers, double sparsity)
     {
         long total = arrays.Sum(a => (long)a.Length);
         long k = (long)Math.Round(sparsity * total, MidpointRounding.AwayFromZero);
@@ -158,7 +169,7 @@ public static class MagnitudePruning
         {
             for (int j = 0; j < arrays[a].Length; j++, p++)
             {
-                magnitudes[p] = Math.Abs(arrays[a][j]);
+                magnitudes[p] = Math.Abs(arrays[a][j]) * (multipliers[a]?[j] ?? 1f);
                 positions[p] = p;
             }
         }
@@ -189,8 +200,8 @@ public static class MagnitudePruning
         }
     }
 
-    /// <summary>Keeps the N largest magnitudes of every M consecutive inputs of each output row.</summary>
-    private static void ApplyPattern(MagnitudePruningWeight weight, float[] values, MagnitudePruningPattern pattern)
+    /// <summary>Keeps the N largest scores (|w|, times the multiplier when given) of every M consecutive inputs of each output row.</summary>
+    private static void ApplyPattern(MagnitudePruningWeight weight, float[] values, float[]? multipliers, MagnitudePruningPattern pattern)
     {
         var group = new int[pattern.M];
         for (int row = 0; row < weight.Rows; row++)
@@ -203,7 +214,7 @@ public static class MagnitudePruning
                 }
 
                 // Largest magnitude first, earlier column first among equals.
-                int[] order = [.. group.Select((index, j) => (index, j)).OrderByDescending(t => Math.Abs(values[t.index])).ThenBy(t => t.j).Select(t => t.index)];
+                int[] order = [.. group.Select((index, j) => (index, j)).OrderByDescending(t => Math.Abs(values[t.index]) * (multipliers?[t.index] ?? 1f)).ThenBy(t => t.j).Select(t => t.index)];
                 for (int j = pattern.N; j < pattern.M; j++)
                 {
                     values[order[j]] = 0f;

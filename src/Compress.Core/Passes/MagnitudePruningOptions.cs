@@ -1,3 +1,5 @@
+using Compress.Core.Calibration;
+
 namespace Compress.Core.Passes;
 
 /// <summary>
@@ -17,6 +19,16 @@ public sealed class MagnitudePruningOptions
 
     /// <summary>Whether <see cref="Sparsity"/> applies to each layer or to all selected weights together.</summary>
     public MagnitudePruningScope Scope { get; init; } = MagnitudePruningScope.PerLayer;
+
+    /// <summary>
+    /// Calibration data for activation-aware importance (<c>importance: activations</c>): weights are ranked by |w| times
+    /// the RMS of the input channel they multiply (<see cref="MagnitudePruningActivations"/>). Null ranks by |w| alone.
+    /// Not used with <see cref="Threshold"/>, which is a bound on |w| itself.
+    /// </summary>
+    public CalibrationDataSet? ActivationData { get; init; }
+
+    /// <summary>Samples per ONNX Runtime run while measuring <see cref="ActivationData"/>.</summary>
+    public int BatchSize { get; init; } = 8;
 
     /// <summary>Operators whose weight (input 1) is pruned; biases, normalisation parameters and embeddings never are.</summary>
     public IReadOnlyList<string> OpTypes { get; init; } = ["Conv", "MatMul", "Gemm"];
@@ -41,6 +53,11 @@ public sealed class MagnitudePruningOptions
         if (Threshold is double t && !(t >= 0 && double.IsFinite(t)))
         {
             throw new ArgumentOutOfRangeException(nameof(Threshold), t, "threshold must be a finite number ≥ 0.");
+        }
+
+        if (ActivationData is not null && Threshold is not null)
+        {
+            throw new ArgumentException("Activation-aware importance ranks weights for a sparsity or a pattern; a threshold bounds |w| itself.");
         }
 
         if (Pattern is { } p && !(p.N >= 1 && p.N < p.M))

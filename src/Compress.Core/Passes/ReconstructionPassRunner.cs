@@ -21,6 +21,7 @@ internal static class ReconstructionPassRunner
             Scope = spec.Scope,
             OpTypes = spec.OpTypes,
             NodesToExclude = spec.NodesToExclude,
+            ActivationData = spec.Importance == StructuredPruningImportance.Activations ? CalibrationDataSet.Open([.. spec.DataPaths], model, spec.Samples) : null,
         })
         : StructuredPruning.Run(model, new StructuredPruningOptions
         {

@@ -36,9 +36,6 @@ internal static class PruneKeys
         [Ratio] = PruneMethod.Structured,
         [Norm] = PruneMethod.Structured,
         [ChannelMultiple] = PruneMethod.Structured,
-        [Importance] = PruneMethod.Structured,
-        [Data] = PruneMethod.Structured,
-        [Samples] = PruneMethod.Structured,
     };
 
     public static IReadOnlyList<string> ReconstructOptions { get; } = [Data, Samples, BatchSize, Damping, NodesToExclude];

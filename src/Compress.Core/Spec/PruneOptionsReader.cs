@@ -120,9 +120,13 @@ internal static class PruneOptionsReader
 
         // Activation importance measures the consuming layers on data; weight norms need none.
         MappingEntry? dataEntry = entries.FirstOrDefault(e => e.Key is PruneKeys.Data or PruneKeys.Samples);
-        if (method == PruneMethod.Structured && reader.ErrorCount == errorsBefore && misspelt.Count == 0)
+        if (reader.ErrorCount == errorsBefore && misspelt.Count == 0)
         {
-            if (importance == StructuredPruningImportance.Activations && !entries.Any(e => e.Key == PruneKeys.Data))
+            if (method == PruneMethod.Magnitude && importance == StructuredPruningImportance.Activations && threshold is not null)
+            {
+                reader.Error(DiagnosticCodes.ConflictingOptions, entries.First(e => e.Key == PruneKeys.Importance).KeyNode.Start, "'importance: activations' ranks weights for a 'sparsity' or a 'pattern'; 'threshold' bounds |w| itself, so it takes no importance.");
+            }
+            else if (importance == StructuredPruningImportance.Activations && !entries.Any(e => e.Key == PruneKeys.Data))
             {
                 reader.Error(DiagnosticCodes.MissingKey, entries.First(e => e.Key == PruneKeys.Importance).KeyNode.Start, "'importance: activations' needs 'data': the .npy/.npz file(s) the consuming layers are measured on, e.g. 'data: data/calib.npy'.");
             }
@@ -132,7 +136,7 @@ internal static class PruneOptionsReader
             }
 
             // A global share is decided by the measured cost of each layer's channels, which weight norms do not give.
-            if (reader.ErrorCount == errorsBefore && scope == MagnitudePruningScope.Global && importance != StructuredPruningImportance.Activations)
+            if (method == PruneMethod.Structured && reader.ErrorCount == errorsBefore && scope == MagnitudePruningScope.Global && importance != StructuredPruningImportance.Activations)
             {
                 reader.Error(DiagnosticCodes.ConflictingOptions, entries.First(e => e.Key == PruneKeys.Scope).ValueMark, "'scope: global' with 'method: structured' shares the channels by their measured cost, so it needs 'importance: activations' and 'data'.");
             }
