@@ -73,12 +73,7 @@ internal static class TakenBranchInliner
         ModelProto copy, List<BranchWatch> watches, CalibrationDataSet data, CalibrationOptions options, Func<ModelProto, OrtModelSession> createSession)
     {
         List<string> conditions = [.. watches.Where(w => !w.ConditionIsGraphInput).Select(w => w.Condition).Distinct(StringComparer.Ordinal)];
-        ModelProto probe = copy.Clone();
-        var outputs = new HashSet<string>(probe.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
-        foreach (string condition in conditions.Where(outputs.Add))
-        {
-            probe.Graph.Output.Add(new ValueInfoProto { Name = condition });
-        }
+        ModelProto probe = OrtModelSession.WithOutputs(copy, conditions);
 
         using OrtModelSession? session = conditions.Count > 0 ? createSession(probe) : null;
         using var runOptions = new RunOptions();

@@ -26,8 +26,8 @@ public static class ActivationSqnr
         }
 
         using SessionOptions options = EvaluationSessionOptions.Create();
-        using OrtModelSession referenceSession = OrtModelSession.Open(Exposed(original, producers.Keys), options);
-        using OrtModelSession candidateSession = OrtModelSession.Open(Exposed(compressed, producers.Keys), options);
+        using OrtModelSession referenceSession = OrtModelSession.Open(OrtModelSession.WithOutputs(original, producers.Keys), options);
+        using OrtModelSession candidateSession = OrtModelSession.Open(OrtModelSession.WithOutputs(compressed, producers.Keys), options);
         InferenceSession reference = referenceSession.Session, candidate = candidateSession.Session;
         string[] names = [.. producers.Keys.Where(n => IsFloat(reference, n) && IsFloat(candidate, n))];
         if (names.Length == 0)
@@ -102,18 +102,6 @@ public static class ActivationSqnr
         }
 
         return common;
-    }
-
-    private static ModelProto Exposed(ModelProto model, IEnumerable<string> names)
-    {
-        ModelProto copy = model.Clone();
-        var existing = new HashSet<string>(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
-        foreach (string name in names.Where(existing.Add))
-        {
-            copy.Graph.Output.Add(new ValueInfoProto { Name = name });
-        }
-
-        return copy;
     }
 
     private static bool IsFloat(InferenceSession session, string name) =>

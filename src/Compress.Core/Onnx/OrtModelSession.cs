@@ -28,6 +28,42 @@ internal sealed class OrtModelSession : IDisposable
     /// <summary>Opens a session on <paramref name="model"/>; ONNX Runtime's own errors pass through as <see cref="OnnxRuntimeException"/>.</summary>
     public static OrtModelSession Open(ModelProto model, SessionOptions options) => Open(model, options, OnnxSaveOptions.ProtobufLimitBytes);
 
+    /// <summary>
+    /// Opens a session on a copy of <paramref name="model"/> in which <paramref name="tensors"/> are graph outputs too, so a
+    /// pass can read intermediate values: no graph optimization (every tensor keeps its name and value), one thread,
+    /// errors-only log. ONNX Runtime's own errors pass through as <see cref="OnnxRuntimeException"/>.
+    /// </summary>
+    public static OrtModelSession OpenExposing(ModelProto model, IEnumerable<string> tensors)
+    {
+        ModelProto copy = WithOutputs(model, tensors);
+        using var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+            IntraOpNumThreads = 1,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        return Open(copy, options);
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="model"/> whose graph outputs also list <paramref name="tensors"/> (each once, after the
+    /// model's own). No type is given: ORT infers graph output types while it resolves the graph, so models without
+    /// value_info work.
+    /// </summary>
+    public static ModelProto WithOutputs(ModelProto model, IEnumerable<string> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tensors);
+        ModelProto copy = model.Clone();
+        var outputs = new HashSet<string>(copy.Graph.Output.Select(o => o.Name), StringComparer.Ordinal);
+        foreach (string tensor in tensors.Where(outputs.Add))
+        {
+            copy.Graph.Output.Add(new ValueInfoProto { Name = tensor });
+        }
+
+        return copy;
+    }
+
     /// <summary>As <see cref="Open(ModelProto, SessionOptions)"/>, with the size limit tests lower instead of building 2 GB models.</summary>
     internal static OrtModelSession Open(ModelProto model, SessionOptions options, long sizeLimitBytes)
     {

@@ -97,23 +97,10 @@ internal static class MagnitudePruningActivations
     {
         HashSet<string> graphInputs = [.. model.Graph.Input.Select(i => i.Name).Except(model.Graph.Initializer.Select(t => t.Name))];
         string[] exposed = [.. channelAxes.Keys.Where(t => !graphInputs.Contains(t)).Order(StringComparer.Ordinal)];
-        ModelProto copy = model.Clone();
-        foreach (string tensor in exposed.Where(t => copy.Graph.Output.All(o => o.Name != t)))
-        {
-            // No type: ORT infers graph output types while resolving the graph.
-            copy.Graph.Output.Add(new ValueInfoProto { Name = tensor });
-        }
-
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-            IntraOpNumThreads = 1,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
         var sums = new Dictionary<string, (double[] Squares, long Count)>(StringComparer.Ordinal);
         try
         {
-            using OrtModelSession session = OrtModelSession.Open(copy, options);
+            using OrtModelSession session = OrtModelSession.OpenExposing(model, exposed);
             using var runOptions = new RunOptions();
             foreach (CalibrationBatch batch in data.ReadBatches(batchSize))
             {

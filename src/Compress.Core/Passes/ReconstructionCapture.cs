@@ -25,22 +25,9 @@ internal sealed class ReconstructionCapture : IDisposable
             return;
         }
 
-        ModelProto copy = model.Clone();
-        if (copy.Graph.Output.All(o => o.Name != tensor))
-        {
-            // No type: ORT infers graph output types while resolving the graph.
-            copy.Graph.Output.Add(new ValueInfoProto { Name = tensor });
-        }
-
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-            IntraOpNumThreads = 1,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
         try
         {
-            _session = OrtModelSession.Open(copy, options);
+            _session = OrtModelSession.OpenExposing(model, [tensor]);
         }
         catch (OnnxRuntimeException e)
         {

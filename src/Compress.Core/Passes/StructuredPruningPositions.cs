@@ -15,22 +15,10 @@ internal static class StructuredPruningPositions
     public static Dictionary<string, long[]> Measure(ModelProto model, IEnumerable<string> tensors, CalibrationDataSet data)
     {
         string[] names = [.. tensors.Distinct(StringComparer.Ordinal)];
-        ModelProto copy = model.Clone();
-        foreach (string name in names.Where(n => copy.Graph.Output.All(o => o.Name != n)))
-        {
-            copy.Graph.Output.Add(new ValueInfoProto { Name = name });
-        }
-
-        using var options = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-            IntraOpNumThreads = 1,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
         try
         {
-            using OrtModelSession session = OrtModelSession.Open(copy, options);
+            using OrtModelSession session = OrtModelSession.OpenExposing(model, names);
             using CalibrationBatch batch = data.ReadBatches(1).First();
             using var run = new RunOptions();
             using IDisposableReadOnlyCollection<OrtValue> outputs = session.Session.Run(run, batch.InputNames, batch.Values, names);
