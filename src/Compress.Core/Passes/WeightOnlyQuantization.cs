@@ -51,7 +51,7 @@ public static class WeightOnlyQuantization
                 continue;
             }
 
-            // Conv is opt-in: listing every Conv of a CNN nobody asked about as "not selected" would bury the report.
+            // A Conv left out of op_types_to_quantize is not listed as "not selected": it would bury the report of a CNN.
             if (node.OpType == "Conv" && !options.OpTypesToQuantize.Contains("Conv", StringComparer.Ordinal))
             {
                 continue;
@@ -67,7 +67,7 @@ public static class WeightOnlyQuantization
 
         if (candidates == 0)
         {
-            report.AddNote($"no MatMul or Gemm node in any of the {graph.Graphs.Count} graph(s): nothing to quantize");
+            report.AddNote($"no MatMul, Gemm or selected Conv node in any of the {graph.Graphs.Count} graph(s): nothing to quantize");
         }
 
         foreach (ConstantTensor replaced in state.ReplacedConstants)

@@ -35,8 +35,8 @@ public sealed class WeightOnlyQuantizationOptions
     /// <summary>How block scales are stored: float16 where they fit (default), always float32, or always float16.</summary>
     public WeightScaleType ScaleType { get; init; } = WeightScaleType.Auto;
 
-    /// <summary>Operators to quantize (MatMul and/or Gemm).</summary>
-    public IReadOnlyList<string> OpTypesToQuantize { get; init; } = ["MatMul", "Gemm"];
+    /// <summary>Operators to quantize: MatMul and Gemm (MatMulNBits), Conv (int8 weights per output channel).</summary>
+    public IReadOnlyList<string> OpTypesToQuantize { get; init; } = ["MatMul", "Gemm", "Conv"];
 
     /// <summary>Node-name globs (<c>*</c>, <c>?</c>) of nodes to leave in float.</summary>
     public IReadOnlyList<string> NodesToExclude { get; init; } = [];

@@ -270,15 +270,19 @@ public class WeightOnlyScaleTypeAndConvTests
     }
 
     [Test]
-    public void ConvIsLeftAloneUnlessListed()
+    public void ConvIsQuantizedByDefaultAndLeftAloneWhenNotListed()
     {
-        ModelProto model = ConvModel(13, out _);
+        ModelProto byDefault = ConvModel(13, out _);
+        ModelProto notListed = ConvModel(13, out _);
 
-        PassReport report = WeightOnlyQuantization.Run(model, new WeightOnlyQuantizationOptions());
+        PassReport defaultReport = WeightOnlyQuantization.Run(byDefault, new WeightOnlyQuantizationOptions());
+        PassReport report = WeightOnlyQuantization.Run(notListed, new WeightOnlyQuantizationOptions { OpTypesToQuantize = ["MatMul", "Gemm"] });
 
+        Assert.That(defaultReport.NodesQuantized, Is.EqualTo(1));
+        Assert.That(byDefault.Graph.Node.Select(n => n.OpType), Is.EqualTo(CastMulConv));
         Assert.That(report.NodesQuantized, Is.Zero);
         Assert.That(report.SkippedNodes, Is.Empty, "an unlisted Conv is not reported as skipped");
-        Assert.That(model.Graph.Node.Select(n => n.OpType), Is.EqualTo(ConvOnly));
+        Assert.That(notListed.Graph.Node.Select(n => n.OpType), Is.EqualTo(ConvOnly));
     }
 
     /// <summary>Y = Conv(X[1,3,8,8], W[4,3,3,3], pads 1); filter 0 has a tenth of the others' range.</summary>

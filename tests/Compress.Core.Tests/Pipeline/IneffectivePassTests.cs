@@ -46,7 +46,7 @@ public class IneffectivePassTests
     [Test]
     public void WeightOnlyOnAModelWithoutMatMulWarnsThatNothingMatched()
     {
-        PipelineResult result = Run("ocr-det", "      - quantize: { mode: weight_only, bits: 4 }\n", out _);
+        PipelineResult result = Run("ocr-det", "      - quantize: { mode: weight_only, bits: 4, op_types_to_quantize: [MatMul, Gemm] }\n", out _);
 
         Diagnostic warning = result.Diagnostics.Single();
         Assert.That(warning.Message, Is.EqualTo(

@@ -21,6 +21,7 @@ public sealed class SpecQuantizationContractTests
 
     private static readonly string[] ConvMatMulGemm = ["Conv", "MatMul", "Gemm"];
     private static readonly string[] MatMulAndGemm = ["MatMul", "Gemm"];
+    private static readonly string[] MatMulGemmAndConv = ["MatMul", "Gemm", "Conv"];
     private static readonly string[] ConvGemm = ["Conv", "Gemm"];
     private static readonly string[] LmHead = ["lm_head"];
     private static readonly string[] SoftmaxOnly = ["Softmax"];
@@ -81,7 +82,7 @@ public sealed class SpecQuantizationContractTests
             Assert.That(quantize.BlockSize, Is.EqualTo(32));
             Assert.That(quantize.Symmetric, Is.True);
             Assert.That(quantize.AccuracyLevel, Is.Null);
-            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(MatMulAndGemm));
+            Assert.That(quantize.OpTypesToQuantize, Is.EqualTo(MatMulGemmAndConv));
             Assert.That(quantize.Calibration, Is.Null);
         });
     }
