@@ -30,7 +30,7 @@ public static class MagnitudePruning
         List<MagnitudePruningWeight> weights = Select(graph, options.OpTypes, options.NodesToExclude, report);
         List<float[]> values = weights.Select(w => w.Read()).ToList();
         var zeroBefore = values.Select(v => v.LongCount(x => x == 0)).ToList();
-        float[]?[] multipliers = options.ActivationData is { } data && options.Threshold is null
+        float[]?[] multipliers = options.ActivationData is { } data
             ? MagnitudePruningActivations.Measure(model, weights, data, options.BatchSize)
             : new float[]?[weights.Count];
         if (options.ActivationData is not null)

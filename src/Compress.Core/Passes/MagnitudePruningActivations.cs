@@ -35,24 +35,24 @@ internal static class MagnitudePruningActivations
             }
         }
 
-        Dictionary<string, double[]> rms = channelAxes.Count == 0 ? [] : MeasureChannels(model, channelAxes, data, batchSize);
+        Dictionary<string, double[]> meanSquares = channelAxes.Count == 0 ? [] : MeasureChannels(model, channelAxes, data, batchSize);
         var multipliers = new float[]?[weights.Count];
         for (int i = 0; i < weights.Count; i++)
         {
             MagnitudePruningWeight weight = weights[i];
-            if (weight.Nodes.Any(n => !rms.ContainsKey(n.Node.Input[0])))
+            if (weight.Nodes.Any(n => !meanSquares.ContainsKey(n.Node.Input[0])))
             {
                 continue;
             }
 
             // Several readers of one weight: the channel's energy over all of them.
-            double[] energy = new double[rms[weight.Nodes[0].Node.Input[0]].Length];
+            double[] energy = new double[meanSquares[weight.Nodes[0].Node.Input[0]].Length];
             foreach (GraphNode reader in weight.Nodes)
             {
-                double[] r = rms[reader.Node.Input[0]];
-                for (int c = 0; c < Math.Min(energy.Length, r.Length); c++)
+                double[] m = meanSquares[reader.Node.Input[0]];
+                for (int c = 0; c < Math.Min(energy.Length, m.Length); c++)
                 {
-                    energy[c] += r[c] * r[c];
+                    energy[c] += m[c];
                 }
             }
 
@@ -92,7 +92,7 @@ internal static class MagnitudePruningActivations
         return multipliers;
     }
 
-    /// <summary>RMS per channel of each tensor over the calibration data, along the given axis (−1: the last).</summary>
+    /// <summary>Mean square per channel of each tensor over the calibration data, along the given axis (−1: the last).</summary>
     private static Dictionary<string, double[]> MeasureChannels(ModelProto model, Dictionary<string, int> channelAxes, CalibrationDataSet data, int batchSize)
     {
         HashSet<string> graphInputs = [.. model.Graph.Input.Select(i => i.Name).Except(model.Graph.Initializer.Select(t => t.Name))];
@@ -129,13 +129,14 @@ internal static class MagnitudePruningActivations
             throw new CompressException(DiagnosticCodes.PassFailed, $"Pruning: ONNX Runtime failed while measuring the layers' inputs: {e.Message}", inner: e);
         }
 
-        return sums.ToDictionary(p => p.Key, p => p.Value.Squares.Select(s => Math.Sqrt(s / Math.Max(1, p.Value.Count))).ToArray(), StringComparer.Ordinal);
+        return sums.ToDictionary(p => p.Key, p => p.Value.Squares.Select(s => s / Math.Max(1, p.Value.Count)).ToArray(), StringComparer.Ordinal);
     }
 
     private static void Accumulate(Dictionary<string, (double[] Squares, long Count)> sums, string tensor, int axis, OrtValue value)
     {
-        long[] shape = value.GetTensorTypeAndShape().Shape;
-        if (shape.Length == 0 || value.GetTensorTypeAndShape().ElementDataType != TensorElementType.Float)
+        OrtTensorTypeAndShapeInfo info = value.GetTensorTypeAndShape();
+        long[] shape = info.Shape;
+        if (shape.Length == 0 || info.ElementDataType != TensorElementType.Float)
         {
             return;
         }
@@ -149,10 +150,19 @@ internal static class MagnitudePruningActivations
             sum = (new double[channels], 0);
         }
 
-        for (int i = 0; i < x.Length; i++)
+        // [outer, channels, inner] blocks: each channel's run of inner elements summed without a division per element.
+        for (long offset = 0; offset < x.Length; offset += channels * inner)
         {
-            int c = (int)(i / inner % channels);
-            sum.Squares[c] += (double)x[i] * x[i];
+            for (int c = 0; c < channels; c++)
+            {
+                double squares = 0;
+                foreach (float v in x.Slice((int)(offset + (c * inner)), (int)inner))
+                {
+                    squares += (double)v * v;
+                }
+
+                sum.Squares[c] += squares;
+            }
         }
 
         sums[tensor] = (sum.Squares, sum.Count + (x.Length / channels));

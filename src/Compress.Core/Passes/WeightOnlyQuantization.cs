@@ -302,17 +302,12 @@ public static class WeightOnlyQuantization
                 }
             }
 
-            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: options.ScaleType == WeightScaleType.Float16);
-            if (options.ScaleType == WeightScaleType.Auto)
+            // Auto quantizes against float16 scales and, only for a weight whose scales do not fit float16, again with float32 ones.
+            var blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: options.ScaleType != WeightScaleType.Float);
+            if (options.ScaleType == WeightScaleType.Auto && !blocks.ScalesFitHalf)
             {
-                if (blocks.ScalesFitHalf())
-                {
-                    blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: true);
-                }
-                else
-                {
-                    FloatScaleFallbacks++;
-                }
+                blocks = WeightOnlyQuantizationBlocks.Quantize(nk, k, n, options.Bits, options.BlockSize, options.Symmetric, halfScales: false);
+                FloatScaleFallbacks++;
             }
 
             string baseName = weight.Name + (transB ? "_T" : string.Empty);

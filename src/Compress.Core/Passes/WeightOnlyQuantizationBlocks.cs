@@ -14,9 +14,10 @@ namespace Compress.Core.Passes;
 /// </summary>
 internal sealed class WeightOnlyQuantizationBlocks
 {
-    private WeightOnlyQuantizationBlocks(int k, int n, int bits, int blockSize, byte[] packed, float[] scales, byte[]? zeroPoints, bool halfScales)
+    private WeightOnlyQuantizationBlocks(int k, int n, int bits, int blockSize, byte[] packed, float[] scales, byte[]? zeroPoints, bool halfScales, bool scalesFitHalf)
     {
         HalfScales = halfScales;
+        ScalesFitHalf = scalesFitHalf;
         K = k;
         N = n;
         Bits = bits;
@@ -69,6 +70,7 @@ internal sealed class WeightOnlyQuantizationBlocks
         var packed = new byte[(long)n * blocks * blob];
         var scales = new float[n * blocks];
         byte[]? zeroPoints = symmetric ? null : new byte[n * zeroPointBytes];
+        bool scalesFitHalf = true;
 
         for (int column = 0; column < n; column++)
         {
@@ -86,6 +88,7 @@ internal sealed class WeightOnlyQuantizationBlocks
                 }
 
                 (float scale, int zeroPoint) = symmetric ? SymmetricScale(min, max, mid) : AsymmetricScale(min, max, maxCode);
+                scalesFitHalf &= FitsHalf(scale);
                 if (halfScales)
                 {
                     scale = ToHalfScale(scale);
@@ -111,7 +114,7 @@ internal sealed class WeightOnlyQuantizationBlocks
             }
         }
 
-        return new WeightOnlyQuantizationBlocks(k, n, bits, blockSize, packed, scales, zeroPoints, halfScales);
+        return new WeightOnlyQuantizationBlocks(k, n, bits, blockSize, packed, scales, zeroPoints, halfScales, scalesFitHalf);
     }
 
     /// <summary>
@@ -158,22 +161,17 @@ internal sealed class WeightOnlyQuantizationBlocks
     }
 
     /// <summary>
-    /// True when every scale is 0 or a normal float16 magnitude (2^-14 to 65504): stored as float16 it keeps 11
-    /// significant bits, far finer than the 2^bits codes it scales. Subnormal scales would lose those bits.
+    /// True when every scale, before any rounding to float16, is 0 or a normal float16 magnitude (2^-14 to 65504):
+    /// stored as float16 it keeps 11 significant bits, far finer than the 2^bits codes it scales. Subnormal scales
+    /// would lose those bits.
     /// </summary>
-    public bool ScalesFitHalf()
+    public bool ScalesFitHalf { get; }
+
+    private static bool FitsHalf(float scale)
     {
         const float minNormal = 6.1035156e-5f; // 2^-14
-        foreach (float scale in Scales)
-        {
-            float magnitude = MathF.Abs(scale);
-            if (magnitude != 0f && (magnitude < minNormal || magnitude > (float)Half.MaxValue))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        float magnitude = MathF.Abs(scale);
+        return magnitude == 0f || (magnitude >= minNormal && magnitude <= (float)Half.MaxValue);
     }
 
     /// <summary>The packed weight tensor [N, blocks, blob] uint8.</summary>
